@@ -7,12 +7,19 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+
+#include "perimeter/crypto/hash.h"
 
 namespace perimeter::crypto::internal {
 
@@ -41,16 +48,34 @@ PERIMETER_OSSL_DELETER_(EVP_PKEY, EVP_PKEY_free);
 PERIMETER_OSSL_DELETER_(EVP_PKEY_CTX, EVP_PKEY_CTX_free);
 PERIMETER_OSSL_DELETER_(OSSL_PARAM, OSSL_PARAM_free);
 PERIMETER_OSSL_DELETER_(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free);
+PERIMETER_OSSL_DELETER_(PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free);
 PERIMETER_OSSL_DELETER_(X509, X509_free);
 PERIMETER_OSSL_DELETER_(X509_CRL, X509_CRL_free);
 PERIMETER_OSSL_DELETER_(X509_STORE, X509_STORE_free);
 PERIMETER_OSSL_DELETER_(X509_STORE_CTX, X509_STORE_CTX_free);
 PERIMETER_OSSL_DELETER_(ASN1_TIME, ASN1_TIME_free);
 PERIMETER_OSSL_DELETER_(ASN1_OBJECT, ASN1_OBJECT_free);
+// X.509 layer (x509.cc and its test).
+// (ASN1_INTEGER is the same C type as ASN1_TIME, so OsslPtr<ASN1_INTEGER>
+// already works through the ASN1_TIME deleter: both free an ASN1_STRING.)
+PERIMETER_OSSL_DELETER_(RSA_PSS_PARAMS, RSA_PSS_PARAMS_free);
+PERIMETER_OSSL_DELETER_(X509_REVOKED, X509_REVOKED_free);
+PERIMETER_OSSL_DELETER_(X509_EXTENSION, X509_EXTENSION_free);
+PERIMETER_OSSL_DELETER_(X509_ALGOR, X509_ALGOR_free);
+// An owning stack: frees the stack and drops one reference on each element.
+template <>
+struct OsslDeleter<STACK_OF(X509)> {
+  void operator()(STACK_OF(X509)* p) const noexcept { sk_X509_pop_free(p, X509_free); }
+};
 #undef PERIMETER_OSSL_DELETER_
 
 template <typename T>
 using OsslPtr = std::unique_ptr<T, OsslDeleter<T>>;
+
+// The EVP_MD for `alg`, fetched once per process (thread-safe static
+// initialisation) and never freed; nullptr only if the provider lacks it.
+// Defined in hash.cc. The pointer must not be freed by the caller.
+const EVP_MD* CachedMd(HashAlg alg);
 
 }  // namespace perimeter::crypto::internal
 
