@@ -1,13 +1,15 @@
-// HMAC over EVP_MAC. The EVP_MAC is fetched once, and for each hash a
-// template EVP_MAC_CTX with the digest already set is built once; a call only
-// duplicates the template and sets the key, so no per-call fetch happens
-// (setting the digest by name would fetch the EVP_MD every time).
+// HMAC (RFC 2104) over OpenSSL's cached digests and a per-thread digest
+// context. EVP_MAC was measured at ~1.4 us per short HMAC-SHA256 (context
+// duplication and parameter plumbing), three times the hashing itself; this
+// form costs about a third of that, which matters for the Noise handshake.
 #include "perimeter/crypto/hmac.h"
 
+#include <cstring>
 #include <string>
 
 #include "crypto/openssl/ossl_error.h"
 #include "crypto/openssl/ossl_ptr.h"
+#include "perimeter/base/secret_bytes.h"
 #include "perimeter/crypto/constant_time.h"
 
 namespace perimeter::crypto {
@@ -15,83 +17,73 @@ namespace {
 
 constexpr std::string_view kHmacFailed = "crypto.hmac_failed";
 constexpr std::size_t kMinTruncatedTag = 10;
+constexpr std::size_t kMaxBlockSize = 128;
+constexpr std::size_t kMaxDigestSize = 64;
 
-const EVP_MAC* HmacMac() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
+// One digest context per thread, reused across calls: HMAC is on the hot
+// path of every Noise handshake (a dozen or more per side), where
+// allocating a context (or duplicating an EVP_MAC context and passing its
+// parameters) would cost more than the hashing itself.
+EVP_MD_CTX* ThreadDigestContext() {
+  thread_local internal::OsslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  return ctx.get();
 }
 
-// Built once per digest; never freed (see CachedMd). Read-only after
-// construction, so concurrent EVP_MAC_CTX_dup calls are safe.
-const EVP_MAC_CTX* MakeTemplate(HashAlg alg) {
-  const EVP_MAC* mac = HmacMac();
-  const EVP_MD* md = internal::CachedMd(alg);
-  if (mac == nullptr || md == nullptr) {
-    internal::ClearOpenSslErrors();
-    return nullptr;
-  }
-  internal::OsslPtr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_new(const_cast<EVP_MAC*>(mac)));
-  if (!ctx) return nullptr;
-  std::string name = EVP_MD_get0_name(md);
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name.data(), 0),
-      OSSL_PARAM_construct_end()};
-  if (EVP_MAC_CTX_set_params(ctx.get(), params) != 1) {
-    internal::ClearOpenSslErrors();
-    return nullptr;
-  }
-  return ctx.release();
-}
-
-const EVP_MAC_CTX* Template(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha256: {
-      static const EVP_MAC_CTX* const t = MakeTemplate(alg);
-      return t;
-    }
-    case HashAlg::kSha384: {
-      static const EVP_MAC_CTX* const t = MakeTemplate(alg);
-      return t;
-    }
-    case HashAlg::kSha512: {
-      static const EVP_MAC_CTX* const t = MakeTemplate(alg);
-      return t;
-    }
-    case HashAlg::kBlake2s256: {
-      static const EVP_MAC_CTX* const t = MakeTemplate(alg);
-      return t;
-    }
-    case HashAlg::kBlake2b512: {
-      static const EVP_MAC_CTX* const t = MakeTemplate(alg);
-      return t;
-    }
-  }
-  return nullptr;
-}
+// Wipes the pads and the inner digest on every exit path.
+struct HmacScratch {
+  std::uint8_t pad[kMaxBlockSize];
+  std::uint8_t inner[kMaxDigestSize];
+  ~HmacScratch() { SecureWipe(this, sizeof(*this)); }
+};
 
 }  // namespace
 
+// HMAC as RFC 2104 section 2 defines it, over OpenSSL's digests:
+//   HMAC(K, m) = H((K0 ^ opad) || H((K0 ^ ipad) || m)),
+// where K0 is K hashed if it is longer than the block, then zero-padded to
+// the block length B (64 for SHA-256 and BLAKE2s, 128 for SHA-384/512 and
+// BLAKE2b; Noise section 4.3 uses exactly this construction for BLAKE2).
+// Checked against RFC 4231 and the Wycheproof HMAC files in the tests.
 Result<SecretBytes> Hmac(HashAlg alg, ByteView key, std::initializer_list<ByteView> parts) {
-  const EVP_MAC_CTX* tmpl = Template(alg);
-  if (tmpl == nullptr) return InternalError(kHmacFailed, "crypto: HMAC unavailable");
-  internal::OsslPtr<EVP_MAC_CTX> ctx(EVP_MAC_CTX_dup(tmpl));
-  // A non-null key pointer is required even for an empty key: a null key
-  // means "keep the previous key" to EVP_MAC_init.
-  static const unsigned char kEmptyKey[1] = {0};
-  const unsigned char* key_ptr = key.empty() ? kEmptyKey : key.data();
-  if (!ctx || EVP_MAC_init(ctx.get(), key_ptr, key.size(), nullptr) != 1) {
-    return internal::OpenSslInternal(kHmacFailed, "HMAC init failed");
+  const EVP_MD* md = internal::CachedMd(alg);
+  EVP_MD_CTX* ctx = ThreadDigestContext();
+  if (md == nullptr || ctx == nullptr) {
+    return internal::OpenSslInternal(kHmacFailed, "HMAC digest unavailable");
+  }
+  const std::size_t block = BlockSize(alg);
+  const std::size_t dlen = DigestSize(alg);
+  HmacScratch scratch;
+  std::memset(scratch.pad, 0, block);
+  if (key.size() > block) {
+    unsigned int n = 0;
+    if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, key.data(), key.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx, scratch.pad, &n) != 1 || n != dlen) {
+      return internal::OpenSslInternal(kHmacFailed, "HMAC key hash failed");
+    }
+  } else if (!key.empty()) {
+    std::memcpy(scratch.pad, key.data(), key.size());
+  }
+  // Inner hash with K0 ^ ipad.
+  for (std::size_t i = 0; i < block; ++i) scratch.pad[i] ^= 0x36;
+  if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, scratch.pad, block) != 1) {
+    return internal::OpenSslInternal(kHmacFailed, "HMAC inner hash failed");
   }
   for (ByteView p : parts) {
-    if (p.empty()) continue;
-    if (EVP_MAC_update(ctx.get(), p.data(), p.size()) != 1) {
-      return internal::OpenSslInternal(kHmacFailed, "HMAC update failed");
+    if (!p.empty() && EVP_DigestUpdate(ctx, p.data(), p.size()) != 1) {
+      return internal::OpenSslInternal(kHmacFailed, "HMAC inner hash failed");
     }
   }
-  SecretBytes out(DigestSize(alg));
-  std::size_t len = 0;
-  if (EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
-    return internal::OpenSslInternal(kHmacFailed, "HMAC final failed");
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(ctx, scratch.inner, &n) != 1 || n != dlen) {
+    return internal::OpenSslInternal(kHmacFailed, "HMAC inner hash failed");
+  }
+  // Outer hash with K0 ^ opad (0x36 ^ 0x5c turns the ipad into the opad).
+  for (std::size_t i = 0; i < block; ++i) scratch.pad[i] ^= 0x36 ^ 0x5c;
+  SecretBytes out(dlen);
+  if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, scratch.pad, block) != 1 ||
+      EVP_DigestUpdate(ctx, scratch.inner, dlen) != 1 || EVP_DigestFinal_ex(ctx, out.data(), &n) != 1 ||
+      n != dlen) {
+    return internal::OpenSslInternal(kHmacFailed, "HMAC outer hash failed");
   }
   return out;
 }

@@ -28,7 +28,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -40,6 +39,7 @@ import (
 	"time"
 
 	"github.com/flynn/noise"
+	"golang.org/x/crypto/curve25519"
 )
 
 // prologue is mixed into every handshake (design section 4).
@@ -186,17 +186,18 @@ func parseKey32(name, s string) ([]byte, error) {
 }
 
 // parseStaticKey decodes the private key and derives its X25519 public key
-// (with the standard library, independently of the Noise library).
+// with golang.org/x/crypto/curve25519 (not through the Noise library's API;
+// works with Debian 12's Go 1.19, which lacks crypto/ecdh).
 func parseStaticKey(s string) (noise.DHKey, error) {
 	priv, err := parseKey32("-static-key", s)
 	if err != nil {
 		return noise.DHKey{}, err
 	}
-	k, err := ecdh.X25519().NewPrivateKey(priv)
+	pub, err := curve25519.X25519(priv, curve25519.Basepoint)
 	if err != nil {
 		return noise.DHKey{}, fmt.Errorf("-static-key: %w", err)
 	}
-	return noise.DHKey{Private: priv, Public: k.PublicKey().Bytes()}, nil
+	return noise.DHKey{Private: priv, Public: pub}, nil
 }
 
 // connect returns the session's TCP connection: the server accepts exactly one

@@ -1,0 +1,18 @@
+// Subcommand registration for the `perimeter` binary. Each Register*
+// function adds its subcommands to `app`; a subcommand's callback stores its
+// outcome in `*result` (exit code or error), so errors stay values until
+// main() turns them into an exit status and a message on stderr.
+#ifndef PERIMETER_CLI_COMMANDS_H_
+#define PERIMETER_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+#include "perimeter/base/result.h"
+
+namespace perimeter::cli {
+
+void RegisterNoiseCommands(CLI::App& app, Result<int>* result);
+
+}  // namespace perimeter::cli
+
+#endif  // PERIMETER_CLI_COMMANDS_H_
