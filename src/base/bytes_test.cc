@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
+#include <type_traits>
+
 #include "perimeter/base/secret_bytes.h"
 
 namespace perimeter {
@@ -42,6 +45,30 @@ TEST(SecretBytes, MoveLeavesSourceEmpty) {
   SecretBytes b(std::move(a));
   EXPECT_EQ(b.size(), 3u);
   EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): checked on purpose
+}
+
+template <typename T, typename = void>
+struct IsStreamable : std::false_type {};
+template <typename T>
+struct IsStreamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>>
+    : std::true_type {};
+template <typename T, typename = void>
+struct IsEqualityComparable : std::false_type {};
+template <typename T>
+struct IsEqualityComparable<T, std::void_t<decltype(std::declval<const T&>() == std::declval<const T&>())>>
+    : std::true_type {};
+
+// Secrets cannot be printed (so never logged by accident) nor compared with a
+// variable-time operator== (crypto::ConstantTimeEquals is the only way).
+TEST(SecretBytes, CannotBePrintedOrComparedInVariableTime) {
+  static_assert(!IsStreamable<SecretBytes>::value);
+  static_assert(!IsStreamable<SecretArray<32>>::value);
+  static_assert(!IsEqualityComparable<SecretBytes>::value);
+  static_assert(!IsEqualityComparable<SecretArray<32>>::value);
+  // The detectors themselves work: Bytes is comparable, Status printable.
+  static_assert(IsEqualityComparable<Bytes>::value);
+  static_assert(IsStreamable<Status>::value);
+  SUCCEED();
 }
 
 TEST(SecureWipe, ZeroesMemory) {

@@ -185,6 +185,13 @@ Result<SecretBytes> HandshakeState::Dh(Token token) {
   return shared;
 }
 
+// The tokens that are processed the same way when writing and reading.
+Status HandshakeState::MixDhOrPsk(Token token) {
+  if (token == Token::kPsk) return symmetric_->MixKeyAndHash(psks_[psk_index_++].view());
+  PERIMETER_ASSIGN_OR_RETURN(SecretBytes shared, Dh(token));
+  return symmetric_->MixKey(shared.view());
+}
+
 Result<Bytes> HandshakeState::WriteMessage(ByteView payload) {
   if (action_ == Action::kFailed) {
     return FailedPreconditionError("noise.handshake_failed", "noise: the handshake has failed");
@@ -242,16 +249,9 @@ Result<Bytes> HandshakeState::WriteMessage(ByteView payload) {
         Append(out, *enc);
         break;
       }
-      case Token::kPsk: {
-        if (Status st = symmetric_->MixKeyAndHash(psks_[psk_index_++].view()); !st.ok()) return Fail(st);
+      default:
+        if (Status st = MixDhOrPsk(t); !st.ok()) return Fail(st);
         break;
-      }
-      default: {
-        Result<SecretBytes> shared = Dh(t);
-        if (!shared.has_value()) return Fail(shared.error());
-        if (Status st = symmetric_->MixKey(shared->view()); !st.ok()) return Fail(st);
-        break;
-      }
     }
   }
   Result<Bytes> enc = symmetric_->EncryptAndHash(payload);
@@ -296,16 +296,9 @@ Result<Bytes> HandshakeState::ReadMessage(ByteView message) {
         rest = rest.subspan(len);
         break;
       }
-      case Token::kPsk: {
-        if (Status st = symmetric_->MixKeyAndHash(psks_[psk_index_++].view()); !st.ok()) return Fail(st);
+      default:
+        if (Status st = MixDhOrPsk(t); !st.ok()) return Fail(st);
         break;
-      }
-      default: {
-        Result<SecretBytes> shared = Dh(t);
-        if (!shared.has_value()) return Fail(shared.error());
-        if (Status st = symmetric_->MixKey(shared->view()); !st.ok()) return Fail(st);
-        break;
-      }
     }
   }
   if (symmetric_->HasKey() && rest.size() < kNoiseTagSize) return truncated();

@@ -117,6 +117,7 @@ class HandshakeState {
   bool OurTurnToWrite() const;
   Status Fail(Status status);
   Result<SecretBytes> Dh(Token token);
+  Status MixDhOrPsk(Token token);
   Status ProcessPremessages();
   Status CheckSize(ByteView key, std::string_view what) const;
   void Advance();
