@@ -26,4 +26,24 @@ grep -q "cli.bad_key_file" "$work/err" || fail "bad key reason"
 grep -q "completed XX;" "$work/demo.out" || fail "demo XX"
 grep -q "completed IK;" "$work/demo.out" || fail "demo IK"
 grep -q "completed XXfallback;" "$work/demo.out" || fail "demo XXfallback"
+
+# attest show: a real SEV-SNP report (text and JSON), a hex report, a
+# truncated file.
+testdata="$(cd "$(dirname "$0")/../../tests/testdata" && pwd)"
+report="$testdata/snp/reports/genoa-v3-azure-trustee/report.bin"
+measurement=f57dc09a507c6ecd82369bffb600f0003792f4d99bc26e985ec0c266fc34faf3706faf814c9e61065768a6ff917c89ae
+"$bin" attest show "$report" > "$work/show.txt" || fail "attest show text"
+grep -q "^measurement: $measurement\$" "$work/show.txt" || fail "attest show measurement"
+grep -q "^product: Genoa\$" "$work/show.txt" || fail "attest show product"
+grep -q "^reported_tcb.snp: 23\$" "$work/show.txt" || fail "attest show decoded tcb"
+"$bin" attest show --json "$report" > "$work/show.json" || fail "attest show --json"
+grep -q "\"measurement\": \"$measurement\"" "$work/show.json" || fail "attest show json measurement"
+"$bin" attest show --product milan "$testdata/snp/reports/milan-v2-virtee-sev/report.hex" > "$work/v2.txt" \
+  || fail "attest show hex v2"
+grep -q "^product: Milan\$" "$work/v2.txt" || fail "attest show --product"
+if "$bin" attest show --product turin "$report" >/dev/null 2>"$work/err"; then fail "product mismatch accepted"; fi
+grep -q "cli.product_mismatch" "$work/err" || fail "product mismatch reason"
+head -c 1183 "$report" > "$work/truncated.bin"
+if "$bin" attest show "$work/truncated.bin" >/dev/null 2>"$work/err"; then fail "truncated report accepted"; fi
+grep -q "snp.report_bad_size" "$work/err" || fail "truncated report reason"
 echo "cli_smoke: 1 passed, 0 failed"

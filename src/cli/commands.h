@@ -12,6 +12,8 @@
 namespace perimeter::cli {
 
 void RegisterNoiseCommands(CLI::App& app, Result<int>* result);
+// `perimeter attest show`: print an SEV-SNP attestation report.
+void RegisterAttestCommands(CLI::App& app, Result<int>* result);
 
 }  // namespace perimeter::cli
 

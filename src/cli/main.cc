@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   perimeter::Result<int> result = 0;
   perimeter::cli::RegisterNoiseCommands(app, &result);
+  perimeter::cli::RegisterAttestCommands(app, &result);
   // CLI11 reports usage errors (and --help/--version) as exceptions; they
   // stop here, at the boundary.
   try {
