@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/attest_verify.h"
 #include "cli/commands.h"
 #include "perimeter/attest/snp/report.h"
 #include "perimeter/attest/snp/report_format.h"
@@ -27,6 +28,8 @@ namespace snp = attest::snp;
 
 // Generous bound for a report given as hex text with whitespace.
 constexpr std::size_t kMaxFileSize = 64 * 1024;
+
+}  // namespace
 
 Result<Bytes> ReadReportFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -67,6 +70,8 @@ Result<snp::Product> ProductFromFlag(const std::string& flag) {
   return InvalidArgumentError("cli.bad_product", "cli: --product must be milan, genoa or turin");
 }
 
+namespace {
+
 Result<int> Show(const std::string& path, bool json, const std::string& product_flag) {
   PERIMETER_ASSIGN_OR_RETURN(snp::Product flag_product, ProductFromFlag(product_flag));
   PERIMETER_ASSIGN_OR_RETURN(Bytes bytes, ReadReportFile(path));
@@ -86,7 +91,7 @@ Result<int> Show(const std::string& path, bool json, const std::string& product_
 }  // namespace
 
 void RegisterAttestCommands(CLI::App& app, Result<int>* result) {
-  CLI::App* attest = app.add_subcommand("attest", "Inspect SEV-SNP attestation reports");
+  CLI::App* attest = app.add_subcommand("attest", "Inspect and verify SEV-SNP attestation reports");
   attest->require_subcommand(1);
 
   auto* show = attest->add_subcommand(
@@ -99,6 +104,8 @@ void RegisterAttestCommands(CLI::App& app, Result<int>* result) {
   show->add_option("--product", *product,
                    "CPU product for reports without CPUID fields (version 2): milan, genoa or turin");
   show->callback([result, file, json, product] { *result = Show(*file, *json, *product); });
+
+  AddAttestVerifyCommand(attest, result);
 }
 
 }  // namespace perimeter::cli

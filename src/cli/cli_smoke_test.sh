@@ -46,4 +46,25 @@ grep -q "cli.product_mismatch" "$work/err" || fail "product mismatch reason"
 head -c 1183 "$report" > "$work/truncated.bin"
 if "$bin" attest show "$work/truncated.bin" >/dev/null 2>"$work/err"; then fail "truncated report accepted"; fi
 grep -q "snp.report_bad_size" "$work/err" || fail "truncated report reason"
+# attest verify: a real Milan report with its chain and CRL at a fixed time is
+# accepted (exit 0); a flipped measurement byte, an expired time and an
+# unallowed measurement are rejected (exit 1) with their reasons.
+milan="$testdata/snp/reports/milan-v3-oak-cb"
+verify=("$bin" attest verify --report "$milan/report.bin" --vcek "$milan/vcek.der"
+        --chain "$testdata/snp/amd-roots/ask_ark_milan.pem" --crl "$testdata/snp/crl/Milan.crl.der"
+        --require-crl)
+"${verify[@]}" --at 2026-07-01T00:00:00Z > "$work/verify.txt" || fail "attest verify rejected a real report"
+grep -q "^verdict: ACCEPTED" "$work/verify.txt" || fail "attest verify verdict"
+grep -q "root: AMD ARK-Milan (pinned)" "$work/verify.txt" || fail "attest verify root"
+"${verify[@]}" --at 2026-07-01T00:00:00Z --json > "$work/verify.json" || fail "attest verify --json"
+grep -q '"accepted": true' "$work/verify.json" || fail "attest verify json"
+cp "$milan/report.bin" "$work/tampered.bin"
+printf '\xff' | dd of="$work/tampered.bin" bs=1 seek=$((0x90)) conv=notrunc status=none
+if "$bin" attest verify --report "$work/tampered.bin" --vcek "$milan/vcek.der" --at 2026-07-01T00:00:00Z \
+     > "$work/verify.txt"; then fail "tampered report accepted"; fi
+grep -q "snp.report_signature_invalid" "$work/verify.txt" || fail "tampered report reason"
+if "${verify[@]}" --at 2040-01-01T00:00:00Z > "$work/verify.txt"; then fail "expired chain accepted"; fi
+grep -q "snp.cert_expired" "$work/verify.txt" || fail "expired reason"
+if "${verify[@]}" --at 2026-07-01T00:00:00Z --measurement "$(printf '%096d' 0)" > "$work/verify.txt"; then fail "measurement policy"; fi
+grep -q "snp.policy_measurement" "$work/verify.txt" || fail "measurement policy reason"
 echo "cli_smoke: 1 passed, 0 failed"
