@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 scripts/build.sh bench
 build/bench/benchmarks/noise_bench "$@"
+build/bench/benchmarks/attest_bench "$@"

@@ -190,9 +190,14 @@ Result<Bytes> PublicPoint(EVP_PKEY* pkey, EcCurve curve) {
   return point;
 }
 
+// Full public-key validation for our curves: P-256 and P-384 have cofactor 1,
+// so a point that is on the curve and not the point at infinity has order n
+// (SP 800-56A rev. 3, section 5.6.2.3.4). The quick check tests exactly that;
+// the full EVP_PKEY_public_check adds an n*Q scalar multiplication that costs
+// more than the signature verification itself.
 Status CheckPublic(EVP_PKEY* pkey) {
   OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-  if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) return BadPublicKey("EC public key check failed");
+  if (!ctx || EVP_PKEY_public_check_quick(ctx.get()) != 1) return BadPublicKey("EC public key check failed");
   return Status::Ok();
 }
 

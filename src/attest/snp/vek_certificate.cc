@@ -188,7 +188,8 @@ Result<VekInfo> ParseVekCertificate(const crypto::Certificate& cert) {
     return InvalidArgumentError(kVekBadKey,
                                 "SEV-SNP: VEK certificate key is not ECDSA P-384");
   }
-  if (!crypto::EcdsaPublicKey::FromSpkiDer(cert.SubjectPublicKeyInfoDer()).ok()) {
+  Result<crypto::EcdsaPublicKey> public_key = crypto::EcdsaPublicKey::FromSpkiDer(cert.SubjectPublicKeyInfoDer());
+  if (!public_key.ok() || public_key->curve() != crypto::EcCurve::kP384) {
     return InvalidArgumentError(kVekBadKey, "SEV-SNP: VEK certificate key does not import");
   }
 
@@ -248,16 +249,10 @@ Result<VekInfo> ParseVekCertificate(const crypto::Certificate& cert) {
       .spl = spl,
       .reported_tcb_raw = PackTcb(product, spl),
       .cert = cert,
+      .public_key = std::move(public_key).value(),
   };
 }
 
-Result<crypto::EcdsaPublicKey> VekPublicKey(const VekInfo& info) {
-  Result<crypto::EcdsaPublicKey> key =
-      crypto::EcdsaPublicKey::FromSpkiDer(info.cert.SubjectPublicKeyInfoDer());
-  if (!key.ok() || key->curve() != crypto::EcCurve::kP384) {
-    return InvalidArgumentError(kVekBadKey, "SEV-SNP: VEK key is not an ECDSA P-384 key");
-  }
-  return key;
-}
+Result<crypto::EcdsaPublicKey> VekPublicKey(const VekInfo& info) { return info.public_key; }
 
 }  // namespace perimeter::attest::snp

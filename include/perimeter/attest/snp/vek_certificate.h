@@ -126,6 +126,8 @@ struct VekInfo {
   std::uint64_t reported_tcb_raw;
   // The certificate itself (shares the caller's parsed object).
   crypto::Certificate cert;
+  // Its ECDSA P-384 key, imported and validated once (VekPublicKey()).
+  crypto::EcdsaPublicKey public_key;
 };
 
 // Decodes and checks AMD's extensions and the key of `cert` as described in

@@ -97,6 +97,9 @@ class ChainCache {
   };
   std::optional<Window> FindChain(const Bytes& key) const;
   void AddChain(const Bytes& key, Window window);
+  // Parsed VEK certificates (extensions and imported key), by DER digest.
+  std::shared_ptr<const VekInfo> FindVek(const Bytes& key) const;
+  void AddVek(const Bytes& key, std::shared_ptr<const VekInfo> vek);
   bool HasCrl(const Bytes& key) const;
   void AddCrl(const Bytes& key);
   std::size_t size() const;
