@@ -4,8 +4,12 @@
 //
 //   --report FILE        the report (raw or hex)
 //   --vcek FILE          the VCEK/VLEK (DER or PEM); alternatives:
+//   --cert-table FILE    the SEV-SNP certificate table that came with the
+//                        report (configfs-tsm auxblob, SNP_GET_EXT_REPORT)
 //   --kds-cache DIR      look the VCEK (and chain, CRL) up in a KDS cache
 //                        directory (snp/kds.h), fetching only with --online
+//   --evidence FILE      an evidence document (docs/evidence.md) instead of
+//                        --report and --vcek
 //   --chain FILE         ASK (or ASVK) and ARK as AMD's KDS serves them (PEM)
 //   --crl FILE           the ARK's CRL (DER or PEM)
 //   --at TIME            verify as of this RFC 3339 time (default: now)
@@ -25,7 +29,10 @@
 #include <sstream>
 #include <vector>
 
+#include "perimeter/attest/evidence.h"
+#include "perimeter/attest/snp/cert_table.h"
 #include "perimeter/attest/snp/kds.h"
+#include "perimeter/attest/snp/provider.h"
 #include "perimeter/attest/snp/policy.h"
 #include "perimeter/attest/snp/verifier.h"
 #include "perimeter/crypto/x509.h"
@@ -98,7 +105,7 @@ Result<snp::TcbVersion> ParseTcb(const std::string& text) {
 }
 
 struct Options {
-  std::string report, vcek, kds_cache, chain, crl, at, product;
+  std::string report, vcek, cert_table, evidence, kds_cache, chain, crl, at, product;
   bool online = false, json = false;
   std::vector<std::string> trust_roots;
   std::vector<std::string> measurements;
@@ -109,7 +116,27 @@ struct Options {
 
 Result<int> Run(const Options& o) {
   snp::VerifyInput in;
-  PERIMETER_ASSIGN_OR_RETURN(Bytes report, ReadReportFile(o.report));
+  Bytes report;
+  if (!o.evidence.empty()) {
+    if (!o.report.empty() || !o.vcek.empty()) {
+      return InvalidArgumentError("cli.conflicting_inputs", "cli: --evidence replaces --report and --vcek");
+    }
+    PERIMETER_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(o.evidence));
+    PERIMETER_ASSIGN_OR_RETURN(attest::Evidence e, attest::ParseEvidence(text));
+    report = e.report;
+    PERIMETER_ASSIGN_OR_RETURN(crypto::Certificate vek, crypto::Certificate::FromDer(e.vek));
+    in.vek = std::move(vek);
+    // Evidence may carry the intermediate and root; the root must still be
+    // trusted (by key) to count.
+    for (const std::optional<Bytes>* der : {&e.ask, &e.ark}) {
+      if (!der->has_value()) continue;
+      PERIMETER_ASSIGN_OR_RETURN(crypto::Certificate c, crypto::Certificate::FromDer(**der));
+      in.chain.push_back(std::move(c));
+    }
+  } else {
+    if (o.report.empty()) return InvalidArgumentError("cli.missing_report", "cli: give --report FILE or --evidence FILE");
+    PERIMETER_ASSIGN_OR_RETURN(report, ReadReportFile(o.report));
+  }
   in.report = report;
   PERIMETER_ASSIGN_OR_RETURN(in.product_hint, ProductFromFlag(o.product));
   if (o.at.empty()) {
@@ -125,9 +152,29 @@ Result<int> Run(const Options& o) {
     PERIMETER_ASSIGN_OR_RETURN(crypto::Crl crl, ReadCrl(o.crl));
     in.crl = std::move(crl);
   }
-  if (!o.vcek.empty()) {
+  if (in.vek.has_value()) {
+    // From --evidence.
+  } else if (!o.vcek.empty()) {
     PERIMETER_ASSIGN_OR_RETURN(crypto::Certificate vek, ReadCertificate(o.vcek));
     in.vek = std::move(vek);
+  } else if (!o.cert_table.empty()) {
+    PERIMETER_ASSIGN_OR_RETURN(std::string table, ReadSmallFile(o.cert_table));
+    PERIMETER_ASSIGN_OR_RETURN(std::vector<snp::CertTableEntry> entries, snp::ParseCertTable(AsBytes(table)));
+    Result<ByteView> vek = snp::FindCert(entries, snp::kGuidVcek);
+    if (!vek.has_value()) vek = snp::FindCert(entries, snp::kGuidVlek);
+    if (!vek.has_value()) {
+      return NotFoundError("cli.cert_table_no_vek", "cli: the certificate table has no VCEK or VLEK");
+    }
+    PERIMETER_ASSIGN_OR_RETURN(crypto::Certificate vek_cert, crypto::Certificate::FromDer(*vek));
+    in.vek = std::move(vek_cert);
+    if (in.chain.empty()) {
+      for (std::string_view guid : {snp::kGuidAsk, snp::kGuidArk}) {
+        Result<ByteView> der = snp::FindCert(entries, guid);
+        if (!der.has_value()) continue;
+        PERIMETER_ASSIGN_OR_RETURN(crypto::Certificate c, crypto::Certificate::FromDer(*der));
+        in.chain.push_back(std::move(c));
+      }
+    }
   } else if (!o.kds_cache.empty()) {
     // The VCEK is named by the report's own fields: product, CHIP_ID and
     // REPORTED_TCB (the verifier then checks all three against it).
@@ -160,7 +207,8 @@ Result<int> Run(const Options& o) {
       }
     }
   } else {
-    return InvalidArgumentError("cli.missing_vcek", "cli: give --vcek FILE or --kds-cache DIR");
+    return InvalidArgumentError("cli.missing_vcek",
+                                "cli: give --vcek FILE, --cert-table FILE, --kds-cache DIR or --evidence FILE");
   }
 
   snp::TrustedRoots roots;
@@ -251,7 +299,9 @@ void AddAttestVerifyCommand(CLI::App* attest, Result<int>* result) {
   auto* v = attest->add_subcommand("verify",
                                    "Verify an SEV-SNP report (chain, CRL, signature, TCB) and a policy; "
                                    "exit 0 if accepted, 1 if rejected");
-  v->add_option("--report", o->report, "Report file (raw or hex)")->required();
+  v->add_option("--report", o->report, "Report file (raw or hex)");
+  v->add_option("--evidence", o->evidence, "Evidence document (JSON) instead of --report/--vcek");
+  v->add_option("--cert-table", o->cert_table, "SEV-SNP certificate table holding the VCEK/VLEK (and ASK/ARK)");
   v->add_option("--vcek", o->vcek, "VCEK or VLEK certificate (DER or PEM)");
   v->add_option("--kds-cache", o->kds_cache, "KDS cache directory to take the VCEK, chain and CRL from");
   v->add_flag("--online", o->online, "With --kds-cache: fetch missing entries from AMD's KDS");

@@ -67,4 +67,60 @@ if "${verify[@]}" --at 2040-01-01T00:00:00Z > "$work/verify.txt"; then fail "exp
 grep -q "snp.cert_expired" "$work/verify.txt" || fail "expired reason"
 if "${verify[@]}" --at 2026-07-01T00:00:00Z --measurement "$(printf '%096d' 0)" > "$work/verify.txt"; then fail "measurement policy"; fi
 grep -q "snp.policy_measurement" "$work/verify.txt" || fail "measurement policy reason"
+
+# sim init / sim report: an INSECURE simulated platform (fixed dates), its key
+# files (mode 0600, never printed), no overwrite, and a report attest show reads.
+sim="$work/sim"
+"$bin" sim init "$sim" --product turin --not-before 2025-01-01T00:00:00Z --days 365 \
+  --tcb fmc=1,bl=2,tee=3,snp=4,ucode=5 > "$work/sim_init.out" || fail "sim init"
+grep -q "^product: Turin\$" "$work/sim_init.out" || fail "sim init product"
+grep -q "PRIVATE KEY" "$work/sim_init.out" && fail "sim init printed a key"
+for f in ark.pem ask.pem cert_chain.pem vcek.der vcek.pem crl.der platform.json; do
+  [[ -s "$sim/$f" ]] || fail "sim init did not write $f"
+done
+for f in ark.key ask.key vcek.key; do
+  [[ $(stat -c %a "$sim/$f") == 600 ]] || fail "sim key file mode $f"
+done
+if "$bin" sim init "$sim" 2>"$work/err"; then fail "sim init overwrote a platform"; fi
+grep -q "snp.sim_platform_exists" "$work/err" || fail "sim init overwrite reason"
+sim_measurement=$(printf 'ab%.0s' $(seq 48))
+"$bin" sim report --dir "$sim" --out "$work/sim.bin" --version 5 --report-data 0102 \
+  --measurement "$sim_measurement" --vmpl 2 > /dev/null || fail "sim report"
+[[ $(stat -c %s "$work/sim.bin") == 1184 ]] || fail "sim report size"
+"$bin" attest show "$work/sim.bin" > "$work/sim_show.txt" || fail "attest show sim report"
+grep -q "^product: Turin\$" "$work/sim_show.txt" || fail "sim report product"
+grep -q "^version: 5\$" "$work/sim_show.txt" || fail "sim report version"
+grep -q "^vmpl: 2\$" "$work/sim_show.txt" || fail "sim report vmpl"
+grep -q "^measurement: $sim_measurement\$" "$work/sim_show.txt" || fail "sim report measurement"
+grep -q "^report_data: 0102$(printf '00%.0s' $(seq 62))\$" "$work/sim_show.txt" || fail "sim report report_data"
+grep -q "^reported_tcb.fmc: 1\$" "$work/sim_show.txt" || fail "sim report tcb"
+if "$bin" sim report --dir "$work/nowhere" --out "$work/x.bin" 2>"$work/err"; then fail "sim report without platform"; fi
+grep -q "snp.sim_platform_missing" "$work/err" || fail "sim report missing platform reason"
+if "$bin" sim report --dir "$sim" --out "$work/x.bin" --measurement 00 2>"$work/err"; then fail "short measurement"; fi
+grep -q "cli.bad_argument" "$work/err" || fail "sim report bad measurement reason"
+# attest verify with the VCEK from a certificate table, and from an evidence
+# document (fixtures in tests/testdata/snp-derived).
+"$bin" attest verify --report "$milan/report.bin" --cert-table "$testdata/snp-derived/milan-v3-oak-cb.certtable.bin" \
+  --at 2026-07-01T00:00:00Z > "$work/verify.txt" || fail "attest verify --cert-table"
+"$bin" attest verify --evidence "$testdata/snp-derived/milan-v3-oak-cb.evidence.json" \
+  --at 2026-07-01T00:00:00Z > "$work/verify.txt" || fail "attest verify --evidence"
+head -c 100 "$testdata/snp-derived/milan-v3-oak-cb.certtable.bin" > "$work/table.bin"
+if "$bin" attest verify --report "$milan/report.bin" --cert-table "$work/table.bin" 2>"$work/err"; then
+  fail "truncated certificate table accepted"
+fi
+grep -q "snp.cert_table" "$work/err" || fail "truncated certificate table reason"
+# attest verify with the VCEK, chain and CRL from an offline KDS cache laid out
+# as snp/kds.h names them; a cache without the VCEK fails with its reason.
+chip=$("$bin" attest show "$milan/report.bin" | sed -n 's/^chip_id: //p')
+cache="$work/kds"
+mkdir -p "$cache/vcek/v1/Milan/$chip"
+cp "$milan/vcek.der" "$cache/vcek/v1/Milan/$chip/bl4-tee0-snp24-ucode219.der"
+cp "$testdata/snp/amd-roots/ask_ark_milan.pem" "$cache/vcek/v1/Milan/cert_chain.pem"
+cp "$testdata/snp/crl/Milan.crl.der" "$cache/vcek/v1/Milan/crl.der"
+"$bin" attest verify --report "$milan/report.bin" --kds-cache "$cache" --require-crl \
+  --at 2026-07-01T00:00:00Z > "$work/verify.txt" || fail "attest verify --kds-cache"
+grep -q "\[pass\] revocation checked" "$work/verify.txt" || fail "kds cache CRL not applied"
+if "$bin" attest verify --report "$testdata/snp/reports/genoa-v5-oak-oc/report.bin" --kds-cache "$cache" \
+     2>"$work/err"; then fail "empty kds cache accepted"; fi
+grep -q "snp.kds_not_cached" "$work/err" || fail "kds cache miss reason"
 echo "cli_smoke: 1 passed, 0 failed"

@@ -14,6 +14,8 @@ namespace perimeter::cli {
 void RegisterNoiseCommands(CLI::App& app, Result<int>* result);
 // `perimeter attest show`: print an SEV-SNP attestation report.
 void RegisterAttestCommands(CLI::App& app, Result<int>* result);
+// `perimeter sim init|report`: the INSECURE simulated SEV-SNP platform.
+void RegisterSimCommands(CLI::App& app, Result<int>* result);
 
 }  // namespace perimeter::cli
 

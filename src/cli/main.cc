@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   perimeter::Result<int> result = 0;
   perimeter::cli::RegisterNoiseCommands(app, &result);
   perimeter::cli::RegisterAttestCommands(app, &result);
+  perimeter::cli::RegisterSimCommands(app, &result);
   // CLI11 reports usage errors (and --help/--version) as exceptions; they
   // stop here, at the boundary.
   try {

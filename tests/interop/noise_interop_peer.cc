@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 
+#include "perimeter/base/unique_fd.h"
 #include "perimeter/noise/framing.h"
 #include "perimeter/noise/pipes.h"
 
@@ -37,29 +38,13 @@ using perimeter::Bytes;
 using perimeter::ByteView;
 using perimeter::Result;
 using perimeter::Status;
+using perimeter::UniqueFd;
 namespace noise = perimeter::noise;
 namespace crypto = perimeter::crypto;
 
 constexpr int kIoTimeoutMs = 10000;
 constexpr std::size_t kLengths[] = {0, 1, 100, 65519, 1000};
 
-// Owns a socket descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Status Io(const std::string& what) {
   return perimeter::UnavailableError("interop.io", what + ": " + std::strerror(errno));
@@ -85,7 +70,7 @@ Status SendAll(int fd, ByteView data) {
 
 class Conn {
  public:
-  explicit Conn(Fd fd) : fd_(std::move(fd)) {}
+  explicit Conn(UniqueFd fd) : fd_(std::move(fd)) {}
   Status Send(ByteView body) {
     PERIMETER_ASSIGN_OR_RETURN(Bytes frame, noise::EncodeFrame(body));
     return SendAll(fd_.get(), frame);
@@ -103,7 +88,7 @@ class Conn {
   }
 
  private:
-  Fd fd_;
+  UniqueFd fd_;
   noise::FrameDecoder decoder_;
 };
 
@@ -122,7 +107,7 @@ Result<sockaddr_in> ParseAddr(const std::string& addr) {
 Result<Conn> Connect(const sockaddr_in& sa) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (true) {
-    Fd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return Io("socket");
     if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) == 0) {
       return Conn(std::move(fd));
@@ -133,7 +118,7 @@ Result<Conn> Connect(const sockaddr_in& sa) {
 }
 
 Result<Conn> AcceptOne(const sockaddr_in& sa) {
-  Fd lfd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  UniqueFd lfd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (lfd.get() < 0) return Io("socket");
   int one = 1;
   setsockopt(lfd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -141,7 +126,7 @@ Result<Conn> AcceptOne(const sockaddr_in& sa) {
   if (listen(lfd.get(), 1) != 0) return Io("listen");
   pollfd p{lfd.get(), POLLIN, 0};
   if (poll(&p, 1, 20000) <= 0) return perimeter::UnavailableError("interop.timeout", "no client");
-  Fd cfd(accept4(lfd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  UniqueFd cfd(accept4(lfd.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (cfd.get() < 0) return Io("accept");
   return Conn(std::move(cfd));
 }

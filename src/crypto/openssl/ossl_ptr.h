@@ -18,6 +18,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "perimeter/crypto/hash.h"
 
@@ -66,6 +67,17 @@ PERIMETER_OSSL_DELETER_(X509_ALGOR, X509_ALGOR_free);
 template <>
 struct OsslDeleter<STACK_OF(X509)> {
   void operator()(STACK_OF(X509)* p) const noexcept { sk_X509_pop_free(p, X509_free); }
+};
+// Certificate/CRL building (x509_builder.cc).
+PERIMETER_OSSL_DELETER_(X509_NAME, X509_NAME_free);
+PERIMETER_OSSL_DELETER_(X509_PUBKEY, X509_PUBKEY_free);
+PERIMETER_OSSL_DELETER_(BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free);
+PERIMETER_OSSL_DELETER_(AUTHORITY_KEYID, AUTHORITY_KEYID_free);
+template <>
+struct OsslDeleter<STACK_OF(X509_EXTENSION)> {
+  void operator()(STACK_OF(X509_EXTENSION)* p) const noexcept {
+    sk_X509_EXTENSION_pop_free(p, X509_EXTENSION_free);
+  }
 };
 #undef PERIMETER_OSSL_DELETER_
 
