@@ -329,6 +329,18 @@ Result<Certificate> Certificate::FromDer(ByteView der) {
   if ((X509_get_extension_flags(x) & EXFLAG_INVALID) != 0) {
     return CertParseError("invalid or duplicate certificate extensions");
   }
+  // OpenSSL flags duplicates only among the extensions it knows; RFC 5280
+  // section 4.2 forbids any repeated extension, including private ones such
+  // as AMD's, so ExtensionValue() can never pick one of two values.
+  const int ext_count = X509_get_ext_count(x);
+  for (int i = 0; i < ext_count; ++i) {
+    const ASN1_OBJECT* a = X509_EXTENSION_get_object(X509_get_ext(x, i));
+    for (int j = i + 1; j < ext_count; ++j) {
+      if (OBJ_cmp(a, X509_EXTENSION_get_object(X509_get_ext(x, j))) == 0) {
+        return CertParseError("duplicate certificate extension");
+      }
+    }
+  }
   auto subject = NameToString(X509_get_subject_name(x));
   auto issuer = NameToString(X509_get_issuer_name(x));
   if (!subject || !issuer) return CertParseError("unprintable name");

@@ -113,8 +113,8 @@ class Certificate {
   // The raw extnValue contents (the bytes inside the OCTET STRING) of the
   // extension whose OID is `dotted_oid`, e.g. "1.3.6.1.4.1.3704.1.4".
   // nullopt if the certificate lacks the extension or if `dotted_oid` is not
-  // a well-formed dotted OID. (Duplicate extensions are rejected at parse
-  // time, so the answer is unambiguous.)
+  // a well-formed dotted OID. (Any repeated extension OID, known to OpenSSL
+  // or not, is rejected at parse time, so the answer is unambiguous.)
   std::optional<Bytes> ExtensionValue(std::string_view dotted_oid) const;
   // True iff the certificate has basicConstraints with cA = TRUE.
   bool IsCa() const;
