@@ -130,5 +130,15 @@ TEST(KdsCache, RefusesPathsOutsideTheCache) {
               StatusIs(StatusCode::kInvalidArgument, "snp.kds_bad_cache_path"));
 }
 
+// The libcurl fetcher, without leaving the machine: a closed port on the
+// loopback address, and a plain-HTTP URL (only HTTPS is allowed).
+TEST(KdsCurlFetcher, FailuresAreReportedNotThrown) {
+  std::unique_ptr<KdsFetcher> fetcher = NewCurlFetcher();
+  EXPECT_THAT(fetcher->Fetch("https://127.0.0.1:1/vcek/v1/Milan/cert_chain"),
+              StatusIs(StatusCode::kUnavailable, "snp.kds_fetch_failed"));
+  EXPECT_THAT(fetcher->Fetch("http://127.0.0.1:1/vcek/v1/Milan/cert_chain"),
+              StatusIs(StatusCode::kUnavailable, "snp.kds_fetch_failed"));
+}
+
 }  // namespace
 }  // namespace perimeter::attest::snp
