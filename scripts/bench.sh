@@ -7,3 +7,4 @@ bash scripts/setup.sh
 scripts/build.sh bench
 build/bench/benchmarks/noise_bench "$@"
 build/bench/benchmarks/attest_bench "$@"
+build/bench/benchmarks/store_bench "$@"

@@ -13,7 +13,7 @@ packages=(
   # toolchain and build
   build-essential cmake ninja-build pkg-config git ca-certificates
   # libraries (DESIGN.md section 9)
-  libssl-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
+  libssl-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing (libFuzzer ships with clang's runtime)

@@ -4,7 +4,7 @@
 #   2. the ASan+UBSan build: the unit and integration tests again;
 #   3. the libFuzzer build (Clang): each fuzz target for a bounded time.
 # Exits non-zero if any test fails. Set PERIMETER_FUZZ_SECONDS to change the
-# time per fuzz target (default 30).
+# time per fuzz target (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,7 +20,7 @@ ctest --preset asan -j "$jobs"
 
 if [[ -f fuzz/CMakeLists.txt ]]; then
   echo "== fuzz build: bounded fuzzing of each target"
-  cmake --preset fuzz -DPERIMETER_FUZZ_SECONDS="${PERIMETER_FUZZ_SECONDS:-30}" >/dev/null
+  cmake --preset fuzz -DPERIMETER_FUZZ_SECONDS="${PERIMETER_FUZZ_SECONDS:-20}" >/dev/null
   cmake --build --preset fuzz
   ctest --preset fuzz
 fi
