@@ -39,6 +39,35 @@ Status BadPatternByte() {
 
 Status EmptyFrame() { return InvalidArgumentError("noise.empty_frame", "noise: empty frame"); }
 
+// What both ends hold: the handshake in progress and, once split, the
+// transport and the peer's static key. `Step` is the end's own state enum;
+// it must have kFailed and kComplete. Failure and completion both drop the
+// handshake state, so its ephemeral private key does not outlive it.
+template <typename Step>
+struct PipesEnd {
+  explicit PipesEnd(Step first) : step(first) {}
+  Step step;
+  std::optional<HandshakeState> hs;
+  std::optional<Transport> transport;
+  Bytes remote_static;
+
+  Status Fail(Status s) {
+    step = Step::kFailed;
+    hs.reset();
+    transport.reset();
+    return s;
+  }
+  Status Finish() {
+    Result<Transport> t = hs->Split();
+    if (!t.has_value()) return Fail(t.error());
+    transport.emplace(std::move(t).value());
+    remote_static = ToBytes(hs->remote_static());
+    hs.reset();
+    step = Step::kComplete;
+    return Status::Ok();
+  }
+};
+
 }  // namespace
 
 std::string_view PipesPatternName(PipesPattern p) {
@@ -52,31 +81,16 @@ std::string_view PipesPatternName(PipesPattern p) {
 
 // ---------------------------------------------------------------- client
 
-struct PipesClient::State {
-  enum class Step { kStart, kAwaitServer, kComplete, kFailed, kTaken };
+enum class ClientStep { kStart, kAwaitServer, kComplete, kFailed, kTaken };
+
+struct PipesClient::State : PipesEnd<ClientStep> {
+  using Step = ClientStep;
+  State() : PipesEnd(Step::kStart) {}
   Config config;
-  Step step = Step::kStart;
   PipesPattern offered = PipesPattern::kXX;
   PipesPattern pattern = PipesPattern::kXX;
-  std::optional<HandshakeState> hs;
-  std::optional<Transport> transport;
-  Bytes remote_static;
   Bytes server_payload;
 
-  Status Fail(Status s) {
-    step = Step::kFailed;
-    hs.reset();
-    transport.reset();
-    return s;
-  }
-  Status Finish() {
-    Result<Transport> t = hs->Split();
-    if (!t.has_value()) return Fail(t.error());
-    transport.emplace(std::move(t).value());
-    hs.reset();
-    step = Step::kComplete;
-    return Status::Ok();
-  }
   // Reads the server's evidence-bearing message and runs the verifier.
   Status ReadServerMessage(ByteView message) {
     Result<Bytes> payload = hs->ReadMessage(message);
@@ -182,27 +196,14 @@ Result<PipesSession> PipesClient::TakeSession() {
 
 // ---------------------------------------------------------------- server
 
-struct PipesServer::State {
-  enum class Step { kAwaitFirst, kAwaitFinal, kComplete, kFailed, kTaken };
-  Config config;
-  Step step = Step::kAwaitFirst;
-  std::optional<PipesPattern> pattern;
-  std::optional<HandshakeState> hs;
-  std::optional<Transport> transport;
+enum class ServerStep { kAwaitFirst, kAwaitFinal, kComplete, kFailed, kTaken };
 
-  Status Fail(Status s) {
-    step = Step::kFailed;
-    hs.reset();
-    transport.reset();
-    return s;
-  }
-  Status Finish() {
-    Result<Transport> t = hs->Split();
-    if (!t.has_value()) return Fail(t.error());
-    transport.emplace(std::move(t).value());
-    step = Step::kComplete;
-    return Status::Ok();
-  }
+struct PipesServer::State : PipesEnd<ServerStep> {
+  using Step = ServerStep;
+  State() : PipesEnd(Step::kAwaitFirst) {}
+  Config config;
+  std::optional<PipesPattern> pattern;
+
   // Reads a client message, whose payload must be empty.
   Status ReadClientMessage(ByteView message) {
     Result<Bytes> payload = hs->ReadMessage(message);
@@ -307,10 +308,8 @@ Result<PipesSession> PipesServer::TakeSession() {
   State& st = *state_;
   if (st.step != State::Step::kComplete) return OutOfOrder("TakeSession before completion");
   st.step = State::Step::kTaken;
-  Bytes rs = ToBytes(st.hs->remote_static());
-  PipesSession session{std::move(*st.transport), *st.pattern, std::move(rs), st.config.evidence};
+  PipesSession session{std::move(*st.transport), *st.pattern, std::move(st.remote_static), st.config.evidence};
   st.transport.reset();
-  st.hs.reset();
   return session;
 }
 
