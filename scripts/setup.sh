@@ -14,6 +14,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # libraries (DESIGN.md section 9)
   libssl-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev
+  libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing (libFuzzer ships with clang's runtime)

@@ -35,8 +35,8 @@ Result<Evidence> ParseEvidence(std::string_view text) {
   }
   json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Bad("attest.evidence_bad_json", "not a JSON object");
-  static constexpr const char* kKnown[] = {"version", "tee", "report", "vek", "ask", "ark", "provider",
-                                           "endorsement"};
+  static constexpr const char* kKnown[] = {"version", "tee", "report", "vek", "ask", "ark", "crl",
+                                           "provider", "endorsement"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     bool known = false;
     for (const char* k : kKnown) known = known || it.key() == k;
@@ -66,6 +66,10 @@ Result<Evidence> ParseEvidence(std::string_view text) {
     PERIMETER_ASSIGN_OR_RETURN(Bytes ark, DecodeField(doc, "ark", false));
     e.ark = std::move(ark);
   }
+  if (doc.contains("crl")) {
+    PERIMETER_ASSIGN_OR_RETURN(Bytes crl, DecodeField(doc, "crl", false));
+    e.crl = std::move(crl);
+  }
   if (auto p = doc.find("provider"); p != doc.end()) {
     if (!p->is_string()) return Bad("attest.evidence_bad_field", "\"provider\" must be a string");
     const std::string& v = p->get_ref<const std::string&>();
@@ -89,6 +93,7 @@ Result<std::string> SerializeEvidence(const Evidence& e) {
                     "\",\"vek\":\"" + Base64Encode(e.vek) + "\"";
   if (e.ask) out += ",\"ask\":\"" + Base64Encode(*e.ask) + "\"";
   if (e.ark) out += ",\"ark\":\"" + Base64Encode(*e.ark) + "\"";
+  if (e.crl) out += ",\"crl\":\"" + Base64Encode(*e.crl) + "\"";
   if (!e.provider.empty()) out += ",\"provider\":" + json(e.provider).dump();
   if (!e.endorsement_json.empty()) {
     json en = json::parse(e.endorsement_json, nullptr, false);

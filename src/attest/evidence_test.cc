@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "perimeter/attest/noise_binding.h"
 #include "perimeter/base/base64.h"
 #include "tests/testing/matchers.h"
 
@@ -16,6 +17,7 @@ Evidence Sample() {
   e.report = Bytes(1184, 0x11);
   e.vek = Bytes(900, 0x22);
   e.ask = Bytes(1300, 0x33);
+  e.crl = Bytes(700, 0x44);
   e.provider = "insecure-simulated";
   e.endorsement_json = R"({"bundle":{"x":1}})";
   return e;
@@ -32,6 +34,7 @@ TEST(Evidence, RoundTrips) {
   EXPECT_EQ(back->vek, e.vek);
   EXPECT_EQ(*back->ask, *e.ask);
   EXPECT_FALSE(back->ark.has_value());
+  EXPECT_EQ(*back->crl, *e.crl);
   EXPECT_EQ(back->provider, "insecure-simulated");
   EXPECT_EQ(back->endorsement_json, R"({"bundle":{"x":1}})");
 }
@@ -63,6 +66,8 @@ TEST(Evidence, RejectsWhatItMust) {
   EXPECT_THAT(ParseEvidence(short_report), StatusIs(kInvalid, "attest.evidence_bad_field"));
   EXPECT_THAT(ParseEvidence(Doc(",\"ask\":\"@@@@\"")), StatusIs(kInvalid, "attest.evidence_bad_field"));
   EXPECT_THAT(ParseEvidence(Doc(",\"ask\":\"\"")), StatusIs(kInvalid, "attest.evidence_bad_field"));
+  EXPECT_THAT(ParseEvidence(Doc(",\"crl\":\"@@@@\"")), StatusIs(kInvalid, "attest.evidence_bad_field"));
+  EXPECT_THAT(ParseEvidence(Doc(",\"crl\":7")), StatusIs(kInvalid, "attest.evidence_bad_field"));
   EXPECT_THAT(ParseEvidence(Doc(",\"ark\":5")), StatusIs(kInvalid, "attest.evidence_bad_field"));
   EXPECT_THAT(ParseEvidence(Doc(",\"provider\":\"hardware\"")), StatusIs(kInvalid, "attest.evidence_bad_field"));
   EXPECT_THAT(ParseEvidence(Doc(",\"endorsement\":[]")), StatusIs(kInvalid, "attest.evidence_bad_field"));
@@ -89,6 +94,25 @@ TEST(Evidence, SerializeRefusesBadInput) {
   e = Sample();
   e.ask = Bytes(50000, 1);
   EXPECT_THAT(SerializeEvidence(e), StatusIs(StatusCode::kInvalidArgument, "attest.evidence_too_large"));
+}
+
+
+// docs/wire-protocol.md section 4.3: the worked example (the server key is
+// RFC 7748 section 6.1's "Bob" public key).
+TEST(NoiseBinding, MatchesTheWorkedExample) {
+  Result<Bytes> key = HexDecode("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+  ASSERT_THAT(key, IsOk());
+  Result<Bytes> rd = NoiseBindingReportData(*key);
+  ASSERT_THAT(rd, IsOk());
+  EXPECT_EQ(HexEncode(*rd),
+            "4ce1bd6cd23ce9c5566c1d5a42e04e8c34eb00062b7ea2292e3f3aff9a77e104"
+            "ac7d09d9c009f267ba77fe87d88a07230a1b3b6c064d4c13c8231224589803f8");
+}
+
+TEST(NoiseBinding, RejectsKeysOfTheWrongSize) {
+  EXPECT_THAT(NoiseBindingReportData(Bytes(31, 1)), StatusIs(StatusCode::kInvalidArgument, "attest.binding_bad_key"));
+  EXPECT_THAT(NoiseBindingReportData(Bytes(33, 1)), StatusIs(StatusCode::kInvalidArgument, "attest.binding_bad_key"));
+  EXPECT_THAT(NoiseBindingReportData(Bytes()), StatusIs(StatusCode::kInvalidArgument, "attest.binding_bad_key"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 //    "vek": "<base64 DER of the VCEK or VLEK>",
 //    "ask": "<base64 DER>",                        (optional)
 //    "ark": "<base64 DER>",                        (optional)
+//    "crl": "<base64 DER of the ARK's CRL>",       (optional)
 //    "provider": "configfs-tsm" | "sev-guest" | "insecure-simulated",  (optional, informational)
 //    "endorsement": { ... }}                       (optional, DESIGN.md section 6)
 //
@@ -39,6 +40,10 @@ struct Evidence {
   Bytes vek;                  // DER
   std::optional<Bytes> ask;   // DER
   std::optional<Bytes> ark;   // DER
+  // The CRL of the chain's ARK (DER), as AMD's KDS serves it. Signed by the
+  // ARK, so carrying it in untrusted evidence is safe; a verifier still
+  // checks its signature and its thisUpdate/nextUpdate window.
+  std::optional<Bytes> crl;
   std::string provider;       // informational; may be empty
   // The endorsement (section 6) as its JSON text, or empty. Its format is
   // verified by the transparency module, not here.
