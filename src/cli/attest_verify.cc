@@ -16,7 +16,7 @@
 //   --trust-root FILE    trust this ARK (PEM) instead of AMD's pinned roots;
 //                        repeatable. Needed for the simulated platform.
 //   --product P          milan|genoa|turin, for version-2 reports
-//   policy: --measurement HEX (repeatable), --host-data HEX, --report-data HEX,
+//   policy: --measurement HEX (repeatable), --host-data HEX (repeatable), --report-data HEX,
 //           --min-tcb bl=N,tee=N,snp=N,ucode=N[,fmc=N], --allow-debug,
 //           --allow-migration-agent, --no-smt, --max-vmpl N, --family-id HEX,
 //           --image-id HEX, --author-key-digest HEX, --require-crl
@@ -109,7 +109,8 @@ struct Options {
   bool online = false, json = false;
   std::vector<std::string> trust_roots;
   std::vector<std::string> measurements;
-  std::string host_data, report_data, min_tcb, family_id, image_id, author_key;
+  std::vector<std::string> host_data;
+  std::string report_data, min_tcb, family_id, image_id, author_key;
   bool allow_debug = false, allow_ma = false, no_smt = false, require_crl = false;
   std::uint32_t max_vmpl = 0;
 };
@@ -227,8 +228,9 @@ Result<int> Run(const Options& o) {
     PERIMETER_ASSIGN_OR_RETURN(Bytes b, HexOfSize("--measurement", m, 48));
     policy.measurements.push_back(std::move(b));
   }
-  if (!o.host_data.empty()) {
-    PERIMETER_ASSIGN_OR_RETURN(policy.host_data, HexOfSize("--host-data", o.host_data, 32));
+  for (const std::string& h : o.host_data) {
+    PERIMETER_ASSIGN_OR_RETURN(Bytes b, HexOfSize("--host-data", h, 32));
+    policy.host_data.push_back(std::move(b));
   }
   if (!o.report_data.empty()) {
     PERIMETER_ASSIGN_OR_RETURN(policy.report_data, HexOfSize("--report-data", o.report_data, 64));
@@ -312,7 +314,7 @@ void AddAttestVerifyCommand(CLI::App* attest, Result<int>* result) {
   v->add_option("--product", o->product, "milan, genoa or turin (for version-2 reports)");
   v->add_flag("--json", o->json, "Print the verdict as JSON");
   v->add_option("--measurement", o->measurements, "Allowed launch measurement (hex, 48 bytes); repeatable");
-  v->add_option("--host-data", o->host_data, "Required HOST_DATA (hex, 32 bytes)");
+  v->add_option("--host-data", o->host_data, "Allowed HOST_DATA (hex, 32 bytes); repeatable");
   v->add_option("--report-data", o->report_data, "Required REPORT_DATA (hex, 64 bytes)");
   v->add_option("--min-tcb", o->min_tcb, "Minimum REPORTED_TCB: bl=N,tee=N,snp=N,ucode=N[,fmc=N]");
   v->add_flag("--allow-debug", o->allow_debug, "Accept guests that allow debugging");

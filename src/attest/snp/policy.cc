@@ -51,12 +51,14 @@ void Evaluate(const Claims& claims, const Policy& policy, Verdict& verdict) {
                                                                   std::to_string(policy.measurements.size()) +
                                                                   " allowed"));
   }
-  if (!policy.host_data) {
-    NotApplicable(verdict, "policy.host_data", "HOST_DATA as required");
+  if (policy.host_data.empty()) {
+    NotApplicable(verdict, "policy.host_data", "HOST_DATA allowed");
   } else {
-    bool ok = crypto::ConstantTimeEquals(*policy.host_data, View(r.host_data));
-    Add(verdict, "policy.host_data", "HOST_DATA as required", ok, "snp.policy_host_data",
-        "HOST_DATA " + Short(View(r.host_data)));
+    bool found = false;
+    for (const Bytes& h : policy.host_data) found = crypto::ConstantTimeEquals(h, View(r.host_data)) || found;
+    Add(verdict, "policy.host_data", "HOST_DATA allowed", found, "snp.policy_host_data",
+        "HOST_DATA " + Short(View(r.host_data)) +
+            (found ? " is allowed" : " is not among the " + std::to_string(policy.host_data.size()) + " allowed"));
   }
   if (!policy.report_data) {
     NotApplicable(verdict, "policy.report_data", "REPORT_DATA binding");

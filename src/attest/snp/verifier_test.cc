@@ -358,8 +358,10 @@ TEST(SnpPolicy, StrictDefaultsAndEachRuleRejects) {
   p.measurements.push_back(ToBytes(ByteView(claims.report.measurement.data(), 48)));
   EXPECT_EQ(reason_with(p), "");
   p = policy;
-  p.host_data = Bytes(32, 1);
+  p.host_data = {Bytes(32, 1)};
   EXPECT_EQ(reason_with(p), "snp.policy_host_data");
+  p.host_data.push_back(ToBytes(ByteView(claims.report.host_data.data(), 32)));
+  EXPECT_EQ(reason_with(p), "");
   p = policy;
   p.report_data = Bytes(64, 2);
   EXPECT_EQ(reason_with(p), "snp.policy_report_data");

@@ -24,8 +24,9 @@ namespace perimeter::attest::snp {
 struct Policy {
   // Allowed launch measurements (48 bytes each). Empty: any (n/a).
   std::vector<Bytes> measurements;
-  // Required HOST_DATA (32 bytes), if set.
-  std::optional<Bytes> host_data;
+  // Allowed HOST_DATA values (32 bytes each). Empty: any (n/a). Compared
+  // in constant time.
+  std::vector<Bytes> host_data;
   // Required REPORT_DATA (64 bytes), if set: e.g. the binding of a Noise
   // static key. Compared in constant time.
   std::optional<Bytes> report_data;

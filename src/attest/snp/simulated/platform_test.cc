@@ -340,7 +340,7 @@ TEST_F(SimulatedPlatformTest, PolicyRulesRejectSimulatedReports) {
 
   Policy policy;
   policy.measurements = {*req.measurement};
-  policy.host_data = req.host_data;
+  policy.host_data = {*req.host_data};
   policy.report_data = req.report_data;
   policy.min_tcb[Product::kMilan] = Milan().vcek_tcb();
   Verdict accepted = r.verdict;
@@ -357,8 +357,10 @@ TEST_F(SimulatedPlatformTest, PolicyRulesRejectSimulatedReports) {
   p.measurements = {SimulatedMeasurement(AsBytes("workload v2"), AsBytes("{}")).value()};
   EXPECT_EQ(reason_with(*r.claims, p), "snp.policy_measurement");
   p = policy;
-  p.host_data = Bytes(32, 0x34);
+  p.host_data = {Bytes(32, 0x34)};
   EXPECT_EQ(reason_with(*r.claims, p), "snp.policy_host_data");
+  p.host_data = {Bytes(32, 0x34), *req.host_data};
+  EXPECT_EQ(reason_with(*r.claims, p), "");
   p = policy;
   p.report_data = Bytes(64, 0x45);
   EXPECT_EQ(reason_with(*r.claims, p), "snp.policy_report_data");
