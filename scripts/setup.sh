@@ -11,7 +11,7 @@ set -euo pipefail
 
 packages=(
   # toolchain and build
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   # libraries (DESIGN.md section 9)
   libssl-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev

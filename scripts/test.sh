@@ -20,8 +20,7 @@ ctest --preset asan -j "$jobs"
 
 if [[ -f fuzz/CMakeLists.txt ]]; then
   echo "== fuzz build: bounded fuzzing of each target"
-  cmake --preset fuzz -DPERIMETER_FUZZ_SECONDS="${PERIMETER_FUZZ_SECONDS:-20}" >/dev/null
-  cmake --build --preset fuzz
+  scripts/build.sh fuzz -DPERIMETER_FUZZ_SECONDS="${PERIMETER_FUZZ_SECONDS:-20}"
   ctest --preset fuzz
 fi
 echo "== all test suites passed"

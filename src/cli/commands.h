@@ -16,6 +16,12 @@ void RegisterNoiseCommands(CLI::App& app, Result<int>* result);
 void RegisterAttestCommands(CLI::App& app, Result<int>* result);
 // `perimeter sim init|report`: the INSECURE simulated SEV-SNP platform.
 void RegisterSimCommands(CLI::App& app, Result<int>* result);
+// `perimeter serve`: the workload server.
+void RegisterServeCommands(CLI::App& app, Result<int>* result);
+// `perimeter demo`: the main job (demo_command.cc).
+void RegisterDemoCommand(CLI::App& app, Result<int>* result);
+// `perimeter verify` and `perimeter client ...` (client agent).
+void RegisterClientCommands(CLI::App& app, Result<int>* result);
 
 }  // namespace perimeter::cli
 

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   perimeter::cli::RegisterNoiseCommands(app, &result);
   perimeter::cli::RegisterAttestCommands(app, &result);
   perimeter::cli::RegisterSimCommands(app, &result);
+  perimeter::cli::RegisterServeCommands(app, &result);
+  perimeter::cli::RegisterDemoCommand(app, &result);
+  perimeter::cli::RegisterClientCommands(app, &result);
   // CLI11 reports usage errors (and --help/--version) as exceptions; they
   // stop here, at the boundary.
   try {

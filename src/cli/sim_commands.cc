@@ -6,12 +6,16 @@
 //   perimeter sim report --dir DIR --out FILE [--version 3|5] [--report-data HEX]
 //       [--measurement HEX] [--host-data HEX] [--policy HEX] [--vmpl N]
 //       [--reported-tcb bl=N,...] [--chip-id HEX] [--signing-key vcek|vlek]
+//   perimeter sim measure --workload PATH [--config FILE]
 //
 // `init` refuses to touch a directory that already holds a platform. Its
 // output names the ARK (subject and SPKI SHA-384) so that it can be added to
 // a trust file explicitly; private keys are never printed. --not-before
 // defaults to the start of the current UTC day. `report` writes the raw
-// 1184-byte report (overwriting FILE).
+// 1184-byte report (overwriting FILE). `measure` prints the 96-hex launch
+// measurement `perimeter serve --provider simulated` reports for that
+// workload binary and configuration file (SimulatedMeasurement), for trust
+// files.
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -229,6 +233,35 @@ Result<int> Report(const ReportArgs& a) {
   return 0;
 }
 
+struct MeasureArgs {
+  std::string workload;
+  std::string config;
+};
+
+Result<Bytes> ReadFileBytes(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return UnavailableError("cli.read_failed", "cli: cannot open " + path);
+  Bytes out;
+  std::uint8_t buf[65536];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.insert(out.end(), buf, buf + n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return UnavailableError("cli.read_failed", "cli: cannot read " + path);
+  return out;
+}
+
+Result<int> Measure(const MeasureArgs& a) {
+  PERIMETER_ASSIGN_OR_RETURN(Bytes workload, ReadFileBytes(a.workload));
+  Bytes config;
+  if (!a.config.empty()) {
+    PERIMETER_ASSIGN_OR_RETURN(config, ReadFileBytes(a.config));
+  }
+  PERIMETER_ASSIGN_OR_RETURN(Bytes m, sim::SimulatedMeasurement(workload, config));
+  std::printf("%s\n", HexEncode(m).c_str());
+  return 0;
+}
+
 }  // namespace
 
 void RegisterSimCommands(CLI::App& app, Result<int>* result) {
@@ -261,6 +294,13 @@ void RegisterSimCommands(CLI::App& app, Result<int>* result) {
   rep->add_option("--signing-key", ra->signing_key,
                   "SIGNING_KEY field: vcek (default) or vlek (still VCEK-signed; for negative tests)");
   rep->callback([result, ra] { *result = Report(*ra); });
+
+  auto* mea = simc->add_subcommand("measure", "Print the simulated launch measurement of a workload (96 hex)");
+  auto ma = std::make_shared<MeasureArgs>();
+  mea->add_option("--workload", ma->workload, "The workload binary (what `serve --sim-workload` measures)")
+      ->required();
+  mea->add_option("--config", ma->config, "The server's configuration file, if it uses one");
+  mea->callback([result, ma] { *result = Measure(*ma); });
 }
 
 }  // namespace perimeter::cli

@@ -16,30 +16,14 @@
 #include "perimeter/keys/pod_keys.h"
 #include "perimeter/store/record_store.h"
 #include "tests/testing/matchers.h"
+#include "tests/testing/temp_dir.h"
 
 namespace perimeter::store::testing {
 
 using ::perimeter::testing::IsOk;
 using ::perimeter::testing::StatusIs;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "store_test.XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::perimeter::testing::TempDir;
 
 // PodKeys for "pod-test" with generations 1..n (random secrets), current 1.
 inline std::unique_ptr<keys::PodKeys> MakeKeys(keys::Generation n = 1) {
