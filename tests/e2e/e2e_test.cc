@@ -453,6 +453,65 @@ TEST_P(E2eTest, CApiProgramAgainstTheRealServer) {
   EXPECT_EQ(code, 0) << testing::ReadFileOrEmpty(dir_.File("c-api.log"));
 }
 
+// `perimeter verify` and `perimeter client` against the real server: the
+// verdict with every check (text and JSON), exit 0 accepted / 1 rejected,
+// and the session operations from the command line.
+TEST_P(E2eTest, CommandLineVerifyAndClient) {
+  int run = 0;
+  auto cli = [&](std::vector<std::string> args) {
+    const std::string out = dir_.File("cli-" + std::to_string(++run) + ".out");
+    args.insert(args.begin(), PERIMETER_BINARY);
+    auto child = testing::ChildProcess::Start(args, out);
+    EXPECT_THAT(child, IsOk());
+    std::optional<int> code = child.has_value() ? child->Wait(60s) : std::nullopt;
+    return std::make_pair(code.value_or(-1), testing::ReadFileOrEmpty(out));
+  };
+  auto write_trust = [&](const std::string& name, const std::string& measurement) {
+    const std::string path = dir_.File(name);
+    EXPECT_TRUE(testing::WriteFile(path, "version: 1\nroots:\n  arks: [" + g_platforms->trusted +
+                                             "/ark.pem]\npolicy:\n  measurements: [" + measurement + "]\n"));
+    return path;
+  };
+  const std::string good = write_trust("good.yaml", Measurement(PERIMETER_BINARY));
+  const std::string bad = write_trust("bad.yaml", std::string(96, 'b'));
+
+  auto [ok_code, ok_text] = cli({"verify", Endpoint(), "--trust", good});
+  EXPECT_EQ(ok_code, 0) << ok_text;
+  for (const char* line : {"[pass] evidence document", "[pass] report signature", "[pass] REPORT_DATA binds",
+                           "[pass] launch measurement allowed", "verdict: ACCEPTED"}) {
+    EXPECT_THAT(ok_text, HasSubstr(line));
+  }
+  auto [bad_code, bad_json] = cli({"verify", Endpoint(), "--trust", bad, "--json"});
+  EXPECT_EQ(bad_code, 1) << bad_json;
+  nlohmann::json verdict = nlohmann::json::parse(bad_json, nullptr, false);
+  ASSERT_TRUE(verdict.is_object()) << bad_json;
+  EXPECT_EQ(verdict["accepted"], false);
+  EXPECT_EQ(verdict["reason"], "snp.policy_measurement");
+  EXPECT_GE(verdict["checks"].size(), 20u);
+
+  const std::vector<std::string> common = {"client", "--trust", good, "--identity", dir_.File("me.key"),
+                                           "--known-servers", dir_.File("known.json"), Endpoint()};
+  auto with = [&](std::vector<std::string> op) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), op.begin(), op.end());
+    return cli(args);
+  };
+  EXPECT_EQ(with({"put", "notes/a", "hello from the CLI"}).first, 0);
+  EXPECT_EQ(with({"put", "notes/b", "second"}).first, 0);
+  auto [get_code, got] = with({"get", "notes/a"});
+  EXPECT_EQ(get_code, 0);
+  EXPECT_THAT(got, HasSubstr("hello from the CLI"));
+  auto [list_code, listed] = with({"list", "notes/"});
+  EXPECT_EQ(list_code, 0);
+  EXPECT_THAT(listed, HasSubstr("notes/a\nnotes/b\n"));
+  EXPECT_EQ(with({"delete", "notes/a"}).first, 0);
+  auto [missing_code, missing] = with({"get", "notes/a"});
+  EXPECT_NE(missing_code, 0);
+  EXPECT_THAT(missing, HasSubstr("workload.not_found"));
+  // The CLI cached the verified key: the next connections used IK.
+  EXPECT_THAT(testing::ReadFileOrEmpty(dir_.File("known.json")), HasSubstr(client::ParseEndpoint(Endpoint())->ToString()));
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, E2eTest, ::testing::Values(Transport::kTcp, Transport::kWebSocket),
                          TransportName);
 INSTANTIATE_TEST_SUITE_P(Tcp, E2eImpostorTest, ::testing::Values(Transport::kTcp), TransportName);
