@@ -16,7 +16,7 @@ packages=(
   libssl-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libsqlite3-dev
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev python3-venv
   # fuzzing (libFuzzer ships with clang's runtime)
   clang-14 libclang-rt-14-dev llvm-14
 )

@@ -272,6 +272,14 @@ Result<std::optional<Bytes>> PipesServer::OnFrame(ByteView body) {
   if (byte != static_cast<std::uint8_t>(PipesPattern::kIK)) return st.Fail(BadPatternByte());
 
   st.pattern = PipesPattern::kIK;
+  // Client payloads are empty, so IK message 1 has exactly one size:
+  // e (DHLEN), enc(s) (DHLEN + 16), enc(empty payload) (16). Any other size is
+  // malformed and closed without an answer, never taken for a stale key.
+  const std::size_t dhlen = cfg.static_key->public_key().size();
+  if (message.size() != 2 * dhlen + 32) {
+    return st.Fail(InvalidArgumentError("noise.bad_message_size",
+                                        "noise: IK message 1 must be e, enc(s) and an empty payload"));
+  }
   Result<HandshakeState> hs =
       NewHandshake(PipesPattern::kIK, cfg.suite, Role::kResponder, cfg.static_key, {}, nullptr, {});
   if (!hs.has_value()) return st.Fail(hs.error());

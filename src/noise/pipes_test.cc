@@ -215,6 +215,27 @@ TEST(Pipes, EveryBitFlipFailsXX) { ExpectEveryBitFlipFails(false, false); }
 TEST(Pipes, EveryBitFlipFailsIK) { ExpectEveryBitFlipFails(true, false); }
 TEST(Pipes, EveryBitFlipFailsXXfallback) { ExpectEveryBitFlipFails(true, true); }
 
+// IK message 1 has one legal size (1 + 96 bytes with 25519): a longer or
+// shorter one is malformed, closed without an answer, and never answered
+// with XXfallback, whatever its content.
+TEST(Pipes, IKMessageOfAnotherSizeIsMalformedNotAFallback) {
+  auto ck = NewKey(), sk = NewKey(), stale = NewKey();
+  for (const auto& cached : {ToBytes(sk->public_key()), ToBytes(stale->public_key())}) {
+    Recorder rec;
+    PipesClient c = NewClient(ck, cached, rec.Verifier());
+    const Bytes good = c.Start().value();
+    ASSERT_EQ(good.size(), 97u);
+    for (std::size_t size : {81u, 96u, 98u, 113u, 200u, 1000u}) {
+      Bytes body = good;
+      body.resize(size, 0x5a);
+      PipesServer s = NewServer(sk);
+      Result<std::optional<Bytes>> out = s.OnFrame(body);
+      EXPECT_THAT(out, StatusIs(StatusCode::kInvalidArgument, "noise.bad_message_size")) << size;
+      EXPECT_TRUE(s.failed());
+    }
+  }
+}
+
 TEST(Pipes, EveryTruncationFails) {
   for (bool ik : {false, true}) {
     auto ck = NewKey(), sk = NewKey();

@@ -1,5 +1,7 @@
 #include "store/record_codec.h"
 
+#include <cstring>
+
 #include "perimeter/base/base64.h"
 #include "perimeter/store/record_store.h"
 
@@ -8,29 +10,35 @@ namespace {
 
 constexpr std::uint8_t kPageTokenVersion = 1;
 
-void PutBe32(Bytes& out, std::uint32_t v) {
-  out.push_back(static_cast<std::uint8_t>(v >> 24));
-  out.push_back(static_cast<std::uint8_t>(v >> 16));
-  out.push_back(static_cast<std::uint8_t>(v >> 8));
-  out.push_back(static_cast<std::uint8_t>(v));
+// Writes BE32(v) at p; returns the position after it.
+std::uint8_t* PutBe32(std::uint8_t* p, std::uint32_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 24);
+  p[1] = static_cast<std::uint8_t>(v >> 16);
+  p[2] = static_cast<std::uint8_t>(v >> 8);
+  p[3] = static_cast<std::uint8_t>(v);
+  return p + 4;
 }
 
-void PutLp(Bytes& out, std::string_view s) {
-  PutBe32(out, static_cast<std::uint32_t>(s.size()));  // sizes are bounded far below 2^32
-  Append(out, AsBytes(s));
+// Writes LP(s) at p; returns the position after it. Sizes are bounded far
+// below 2^32 (record keys by kMaxKeySize, user ids by their format).
+std::uint8_t* PutLp(std::uint8_t* p, std::string_view s) {
+  p = PutBe32(p, static_cast<std::uint32_t>(s.size()));
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
 
 }  // namespace
 
 void EncodeRecordAad(std::uint32_t format_version, std::string_view user_id,
                      std::string_view record_key, std::uint32_t key_generation, Bytes& out) {
-  out.clear();
-  out.reserve(4 + kAadContext.size() + 4 + 4 + user_id.size() + 4 + record_key.size() + 4);
-  PutLp(out, kAadContext);
-  PutBe32(out, format_version);
-  PutLp(out, user_id);
-  PutLp(out, record_key);
-  PutBe32(out, key_generation);
+  // Sized once and written in place: this runs on every Get and Put.
+  out.resize(4 + kAadContext.size() + 4 + 4 + user_id.size() + 4 + record_key.size() + 4);
+  std::uint8_t* p = out.data();
+  p = PutLp(p, kAadContext);
+  p = PutBe32(p, format_version);
+  p = PutLp(p, user_id);
+  p = PutLp(p, record_key);
+  PutBe32(p, key_generation);
 }
 
 std::string EncodePageToken(std::string_view last_key) {

@@ -38,9 +38,31 @@ using internal::SqliteStmt;
 namespace {
 
 // Cached AEAD objects (one per user and generation) avoid an HKDF derivation
-// and a cipher-context setup on every call; bounded, and dropped whenever
-// the PodKeys change.
-constexpr std::size_t kMaxCachedKeys = 256;
+// and a cipher-context setup on every call; bounded (a few KiB each: two
+// AES-GCM contexts), and dropped whenever the PodKeys change. When full, one
+// entry is evicted per miss rather than the whole cache, so a server with
+// more active users than entries does not re-derive every key at once.
+constexpr std::size_t kMaxCachedKeys = 1024;
+
+// The cache's key, ordered by generation then user_id. The comparator is
+// transparent so that a lookup (AeadCacheRef) allocates nothing: the hot path
+// of every Get and Put.
+struct AeadCacheKey {
+  keys::Generation generation;
+  std::string user_id;
+};
+struct AeadCacheRef {
+  keys::Generation generation;
+  std::string_view user_id;
+};
+struct AeadCacheLess {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    if (a.generation != b.generation) return a.generation < b.generation;
+    return std::string_view(a.user_id) < std::string_view(b.user_id);
+  }
+};
 
 std::int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -130,7 +152,7 @@ struct RecordStore::Impl {
   SqliteStmt list[4];
   SqliteStmt min_generation, generation_used, rows_of_generation, reencrypt_update;
 
-  std::map<std::pair<std::string, keys::Generation>, crypto::Aead> aead_cache;
+  std::map<AeadCacheKey, crypto::Aead, AeadCacheLess> aead_cache;
   std::uint64_t cache_epoch = 0;
   Bytes aad;  // scratch
 
@@ -172,9 +194,9 @@ struct RecordStore::Impl {
       aead_cache.clear();
       cache_epoch = epoch;
     }
-    auto cache_key = std::make_pair(std::string(user_id), g);
-    auto it = aead_cache.find(cache_key);
-    if (it != aead_cache.end()) return &it->second;
+    const AeadCacheRef ref{g, user_id};
+    auto it = aead_cache.lower_bound(ref);
+    if (it != aead_cache.end() && !AeadCacheLess()(ref, it->first)) return &it->second;
     auto key = keys->UserKey(user_id, g);
     if (!key.has_value()) {
       if (key.error().IsNotFound()) {
@@ -185,9 +207,13 @@ struct RecordStore::Impl {
       return key.error();
     }
     PERIMETER_ASSIGN_OR_RETURN(crypto::Aead aead, key->NewAead(crypto::AeadAlg::kAes256Gcm));
-    if (aead_cache.size() >= kMaxCachedKeys) aead_cache.clear();
-    auto [pos, inserted] = aead_cache.emplace(std::move(cache_key), std::move(aead));
-    (void)inserted;
+    if (aead_cache.size() >= kMaxCachedKeys) {
+      // Evict the entry that follows the missing one: an arbitrary entry
+      // (user ids are hashes), found without another search.
+      if (it == aead_cache.end()) it = aead_cache.begin();
+      it = aead_cache.erase(it);
+    }
+    auto pos = aead_cache.emplace_hint(it, AeadCacheKey{g, std::string(user_id)}, std::move(aead));
     return &pos->second;
   }
 

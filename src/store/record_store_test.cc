@@ -210,6 +210,29 @@ TEST_F(RecordStoreTest, UsersAreIsolatedThroughTheApi) {
   EXPECT_TRUE(store_->List(b, "", page.next_page_token, 10).value().keys.empty());
 }
 
+// More users than the store keeps AEAD contexts for (1024): entries are
+// evicted and re-derived as users come back, and every read still gets its
+// own user's value (never a context of another user).
+TEST_F(RecordStoreTest, MoreUsersThanTheKeyCache) {
+  StoreOptions options;
+  options.sync_mode = SyncMode::kNormalNotPowerSafe;
+  auto opened = RecordStore::Open(dir_.File("many.db"), keys_.get(), options);
+  ASSERT_THAT(opened, IsOk());
+  RecordStore& store = **opened;
+  constexpr int kUsers = 1500;
+  for (int i = 0; i < kUsers; ++i) {
+    ASSERT_THAT(store.Put(User(i), "k", AsBytes("value-" + std::to_string(i))), IsOk());
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int j = 0; j < kUsers; ++j) {
+      const int i = pass == 0 ? j : (j * 7919) % kUsers;  // then a scattered order
+      auto v = store.Get(User(i), "k");
+      ASSERT_THAT(v, IsOk());
+      EXPECT_EQ(*v, ToBytes("value-" + std::to_string(i)));
+    }
+  }
+}
+
 TEST_F(RecordStoreTest, FreshNonceAndCiphertextPerWrite) {
   const std::string u = User(1);
   RawDb raw(path_);

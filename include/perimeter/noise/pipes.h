@@ -128,9 +128,11 @@ class PipesServer {
   // Processes one frame body from the client; returns the body to send, if
   // any. Errors (all terminal): kInvalidArgument "noise.bad_pattern_byte",
   // "noise.empty_frame", "noise.unexpected_payload" (a non-empty client
-  // payload); kFailedPrecondition "noise.out_of_order"; handshake errors.
-  // An IK message that fails to authenticate after its ephemeral key was
-  // read is answered with XXfallback instead of an error.
+  // payload), "noise.bad_message_size" (an IK message 1 of any size but
+  // e, enc(s) and an empty payload's tag); kFailedPrecondition
+  // "noise.out_of_order"; handshake errors. An IK message of the right size
+  // that fails to authenticate after its ephemeral key was read is answered
+  // with XXfallback instead of an error.
   Result<std::optional<Bytes>> OnFrame(ByteView body);
 
   bool complete() const;
