@@ -12,6 +12,7 @@
 //      measurement changes: the same client rejects it, and says why.
 //
 // It exits 0 only if every step turned out as expected.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "cli/subprocess.h"
 #include "perimeter/attest/snp/simulated/platform.h"
 #include "perimeter/base/bytes.h"
+#include "perimeter/base/secret_bytes.h"
 #include "perimeter/client/client.h"
 #include "perimeter/client/identity.h"
 #include "perimeter/client/known_servers.h"
@@ -83,6 +85,21 @@ Status WriteFile(const std::string& path, std::string_view content, mode_t mode)
     if (!out) return UnavailableError("cli.io", "cli: cannot write " + path);
   }
   if (::chmod(path.c_str(), mode) != 0) return UnavailableError("cli.io", "cli: cannot chmod " + path);
+  return Status::Ok();
+}
+
+// Creates `path` (which must not exist) with mode 0600 from the start and
+// writes 32 fresh random bytes into it, the raw form
+// keys::MasterSecret::LoadFromFile accepts. The secret only ever lives in a
+// zeroizing buffer.
+Status CreateSecretFile(const std::string& path) {
+  PERIMETER_ASSIGN_OR_RETURN(SecretBytes secret, crypto::RandomSecret(32));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return UnavailableError("cli.io", "demo: cannot create " + path);
+  const ByteView bytes = secret.view();
+  const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return UnavailableError("cli.io", "demo: cannot write " + path);
   return Status::Ok();
 }
 
@@ -143,6 +160,24 @@ std::string PatternName(const client::ConnectResult& c) {
   return c.pattern ? std::string(noise::PipesPatternName(*c.pattern)) : std::string("-");
 }
 
+// Removes a temporary working directory (with the demo's keys) on every
+// path out of the demo, unless the user asked to keep it.
+class WorkDirCleanup {
+ public:
+  WorkDirCleanup(std::string dir, bool remove) : dir_(std::move(dir)), remove_(remove) {}
+  ~WorkDirCleanup() {
+    if (!remove_) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  WorkDirCleanup(const WorkDirCleanup&) = delete;
+  WorkDirCleanup& operator=(const WorkDirCleanup&) = delete;
+
+ private:
+  std::string dir_;
+  bool remove_;
+};
+
 Result<int> RunDemo(const DemoArgs& args) {
   const auto started = Clock::now();
   // The working directory: given, or a fresh one under /tmp.
@@ -159,6 +194,8 @@ Result<int> RunDemo(const DemoArgs& args) {
     }
     ::chmod(work.c_str(), 0700);
   }
+  // Declared before the servers, so it runs after they were stopped.
+  const WorkDirCleanup cleanup(work, args.dir.empty() && !args.keep);
   std::error_code ec;
   const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   if (ec) return UnavailableError("cli.io", "demo: cannot find this binary (/proc/self/exe)");
@@ -208,9 +245,7 @@ Result<int> RunDemo(const DemoArgs& args) {
 
   // 3. The server.
   Step("3. The workload server (perimeter serve, v1)");
-  Bytes master(32);
-  PERIMETER_RETURN_IF_ERROR(crypto::RandomFill(master));
-  PERIMETER_RETURN_IF_ERROR(WriteFile(work + "/master.key", HexEncode(master) + "\n", 0600));
+  PERIMETER_RETURN_IF_ERROR(CreateSecretFile(work + "/master.key"));
   Say("   pod master secret: " + work + "/master.key (mode 0600; the KBS issue replaces this file)");
   PERIMETER_ASSIGN_OR_RETURN(RunningServer v1, StartServer(self, work, "server-v1"));
   Say("   listening: Noise over TCP on " + v1.tcp + ", WebSocket on ws://" + v1.http + "/v1/noise");
@@ -303,11 +338,7 @@ Result<int> RunDemo(const DemoArgs& args) {
   std::snprintf(line, sizeof(line), "   servers exited with %d and %d; demo took %.1f s", v1_exit, v2_exit,
                 std::chrono::duration<double>(Clock::now() - started).count());
   Say(line);
-  if (!args.keep && args.dir.empty()) {
-    std::filesystem::remove_all(work, ec);
-  } else {
-    Say("   files kept in " + work);
-  }
+  if (args.keep || !args.dir.empty()) Say("   files kept in " + work);
   return (v1_exit == 0 && v2_exit == 0) ? 0 : 1;
 }
 
