@@ -87,7 +87,9 @@ void perimeter_identity_destroy(perimeter_identity_t* identity);
 /* --- known servers (IK resumption) ------------------------------------ */
 
 /* Opens the cache of verified server keys at `path` (created on first
- * use, mode 0600). */
+ * use, mode 0600). Each key is bound to the trust configuration that
+ * verified it: perimeter_connect offers IK only with a key cached under the
+ * same trust (include/perimeter/client/known_servers.h). */
 int perimeter_known_servers_open(const char* path, perimeter_known_servers_t** out);
 void perimeter_known_servers_destroy(perimeter_known_servers_t* known);
 
@@ -95,7 +97,8 @@ void perimeter_known_servers_destroy(perimeter_known_servers_t* known);
 
 typedef struct perimeter_connect_options_t {
   /* Milliseconds; 0 = the default (10 s connect, 15 s handshake, 60 s per
-   * request). */
+   * request). The connect timeout covers name resolution too: a stalled DNS
+   * lookup is abandoned when it expires (it never blocks the caller longer). */
   uint32_t connect_timeout_ms;
   uint32_t handshake_timeout_ms;
   uint32_t request_timeout_ms;

@@ -136,8 +136,21 @@ ConnectResult RunHandshake(std::unique_ptr<FrameConnection> connection, const st
   h.trust = options.trust;
   h.at_unix_seconds = options.at_unix_seconds;
   h.chain_cache = options.chain_cache;
+  // The cache is consulted and updated under the trust configuration's
+  // fingerprint only: a key verified under another configuration is never
+  // offered (IK would send our static key to a server this configuration
+  // has not accepted yet; known_servers.h).
+  std::optional<Bytes> trust_fingerprint;
   if (options.known_servers != nullptr) {
-    if (std::optional<Bytes> key = options.known_servers->Find(cache_key)) h.cached_server_static = std::move(*key);
+    Result<Bytes> fp = TrustConfigFingerprint(*options.trust);
+    if (fp.has_value()) {
+      trust_fingerprint = std::move(fp).value();
+      if (std::optional<Bytes> key = options.known_servers->Find(cache_key, *trust_fingerprint)) {
+        h.cached_server_static = std::move(*key);
+      }
+    } else {
+      out.cache_status = fp.error();  // no IK, nothing cached; the connection goes on
+    }
   }
   Result<ClientHandshake> made = ClientHandshake::New(std::move(h));
   if (!made.has_value()) return Fail(std::move(out), connection.get(), made.error());
@@ -166,8 +179,8 @@ ConnectResult RunHandshake(std::unique_ptr<FrameConnection> connection, const st
   const noise::PipesPattern pattern = done->session.pattern;
   // The key is cached only now: the evidence was accepted and the handshake
   // (which proves the server holds the key) completed. IK needs no update.
-  if (options.known_servers != nullptr && pattern != noise::PipesPattern::kIK) {
-    out.cache_status = options.known_servers->Remember(cache_key, done->session.remote_static);
+  if (trust_fingerprint.has_value() && pattern != noise::PipesPattern::kIK) {
+    out.cache_status = options.known_servers->Remember(cache_key, *trust_fingerprint, done->session.remote_static);
   }
   out.pattern = pattern;
   out.session = SessionFactory::Make(std::move(connection), std::move(done).value(), options.request_timeout);

@@ -199,6 +199,90 @@ TEST_P(ClientTest, ServerCloseEndsTheSession) {
   EXPECT_THAT(c.session->Whoami(), StatusIs(StatusCode::kFailedPrecondition, "client.session_closed"));
 }
 
+// Finding: the cache was keyed by endpoint only, so a key cached under a
+// lenient trust file was used for IK under a stricter one, and IK message 1
+// carried the client's static key (its identity) to a server the current
+// configuration rejects. Entries are now bound to the trust configuration.
+TEST_P(ClientTest, KeyCachedUnderALenientTrustFileIsNotOfferedUnderAStricterOne) {
+  TestServer::Options o;
+  o.evidence.report.measurement = Bytes(48, 0x66);  // not in the default policy
+  auto server = Start(o);
+  const std::shared_ptr<const TrustConfig> strict = options_.trust;
+  auto lenient_path = testing::WriteTrustFile(dir_.path(), *SharedPlatform(), "  allow_any_measurement: true\n");
+  ASSERT_TRUE(lenient_path.has_value());
+  const auto lenient = std::make_shared<const TrustConfig>(LoadTrustConfig(*lenient_path).value());
+
+  options_.trust = lenient;
+  ConnectResult a = Connect(server->endpoint(), options_);
+  ASSERT_THAT(a.status, IsOk());
+  EXPECT_EQ(a.pattern, noise::PipesPattern::kXX);
+  EXPECT_THAT(a.cache_status, IsOk());
+  a.session->Close();
+  ConnectResult a2 = Connect(server->endpoint(), options_);  // the cache works
+  ASSERT_THAT(a2.status, IsOk());
+  EXPECT_EQ(a2.pattern, noise::PipesPattern::kIK);
+  a2.session->Close();
+
+  // The trust file was tightened: the server is no longer acceptable. The
+  // client must offer XX (its static key stays hidden) and reject.
+  options_.trust = strict;
+  ConnectResult b = Connect(server->endpoint(), options_);
+  EXPECT_THAT(b.status, StatusIs(StatusCode::kUnauthenticated, "snp.policy_measurement"));
+  ASSERT_TRUE(server->WaitForConnections(3));
+  const auto rec = server->connections()[2];
+  EXPECT_EQ(rec.pattern, noise::PipesPattern::kXX);  // not IK
+  EXPECT_TRUE(rec.evidence_sent);
+  EXPECT_EQ(rec.frames_after_evidence, 0);
+  EXPECT_FALSE(rec.handshake_complete);
+  EXPECT_FALSE(options_.known_servers->Find(server->endpoint(), TrustConfigFingerprint(*strict).value()).has_value());
+  EXPECT_TRUE(options_.known_servers->Find(server->endpoint(), TrustConfigFingerprint(*lenient).value()).has_value());
+}
+
+TEST_P(ClientTest, EachTrustConfigurationVerifiesBeforeItsOwnIk) {
+  auto server = Start();
+  const std::shared_ptr<const TrustConfig> a = options_.trust;
+  auto b_path = testing::WriteTrustFile(dir_.path(), *SharedPlatform(),
+                                        testing::DefaultPolicyYaml() + "  max_vmpl: 1\n");  // another configuration
+  ASSERT_TRUE(b_path.has_value());
+  const auto b = std::make_shared<const TrustConfig>(LoadTrustConfig(*b_path).value());
+  const std::pair<std::shared_ptr<const TrustConfig>, noise::PipesPattern> steps[] = {
+      {a, noise::PipesPattern::kXX},  // cached under A
+      {b, noise::PipesPattern::kXX},  // B has no key of its own: XX, not IK
+      {b, noise::PipesPattern::kIK},
+      {a, noise::PipesPattern::kIK},  // A's entry is still there
+  };
+  for (const auto& [trust, pattern] : steps) {
+    options_.trust = trust;
+    ConnectResult c = Connect(server->endpoint(), options_);
+    ASSERT_THAT(c.status, IsOk());
+    EXPECT_EQ(c.pattern, pattern);
+    EXPECT_THAT(c.cache_status, IsOk());
+    c.session->Close();
+  }
+  ASSERT_TRUE(server->WaitForConnections(4));
+  const auto records = server->connections();
+  EXPECT_EQ(records[1].pattern, noise::PipesPattern::kXX);
+}
+
+// Finding: ConnectOver accepts any cache key; one that was not UTF-8 made the
+// known-servers update throw (nlohmann type_error 316) after a completed
+// handshake, and the session was lost as "client.internal".
+TEST_P(ClientTest, ConnectOverWithAnUnusableCacheKeyKeepsTheSession) {
+  auto server = Start();
+  for (const std::string& key : {std::string("\xff\xfe:1"), std::string("caf\xc3\xa9:1"), std::string()}) {
+    Result<std::unique_ptr<FrameConnection>> connection =
+        Dial(ParseEndpoint(server->endpoint()).value(), Clock::now() + std::chrono::seconds(10));
+    ASSERT_THAT(connection, IsOk());
+    ConnectResult r = ConnectOver(std::move(connection).value(), key, options_);
+    ASSERT_THAT(r.status, IsOk());
+    EXPECT_EQ(r.pattern, noise::PipesPattern::kXX);
+    EXPECT_THAT(r.cache_status, StatusIs(StatusCode::kInvalidArgument, "client.known_servers_bad_endpoint"));
+    EXPECT_THAT(r.session->Whoami(), IsOk());
+  }
+  // The cache file is intact and still usable.
+  EXPECT_THAT(KnownServers::Open(dir_.File("known.json")), IsOk());
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, ClientTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "WebSocket" : "Tcp"; });
 

@@ -4,9 +4,11 @@
 // so the API is blocking: an operation is started asynchronously, the context
 // runs until the operation completes or the deadline passes, and on a
 // deadline the socket is closed (a timed-out connection is not reused: the
-// protocol state after a partial read or write is unknown). Asio and Beast
-// report errors as error_codes, which become Status here; the few calls that
-// can throw (allocation, io_context creation) are caught at the edges.
+// protocol state after a partial read or write is unknown). Names are
+// resolved by resolve.h, which returns at the deadline even while getaddrinfo
+// is stalled (Asio's resolver cannot be interrupted). Asio and Beast report
+// errors as error_codes, which become Status here; the few calls that can
+// throw (allocation, io_context creation, a thread) are caught at the edges.
 #include "perimeter/client/frame_connection.h"
 
 #include <boost/asio/connect.hpp>
@@ -21,7 +23,9 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <exception>
 #include <optional>
+#include <vector>
 
+#include "client/resolve.h"
 #include "perimeter/noise/framing.h"
 
 namespace perimeter::client {
@@ -66,28 +70,9 @@ std::pair<error_code, bool> RunOp(asio::io_context& ioc, Deadline deadline, Star
   return {result.value_or(asio::error::operation_aborted), true};
 }
 
-Result<tcp::resolver::results_type> Resolve(asio::io_context& ioc, const Endpoint& e, Deadline deadline) {
-  tcp::resolver resolver(ioc);
-  tcp::resolver::results_type results;
-  auto [ec, timed_out] = RunOp(
-      ioc, deadline,
-      [&](auto done) {
-        resolver.async_resolve(e.host, std::to_string(e.port),
-                               [&results, done](error_code ec2, tcp::resolver::results_type r) {
-                                 results = std::move(r);
-                                 done(ec2);
-                               });
-      },
-      [&] { resolver.cancel(); });
-  if (ec || timed_out) {
-    if (timed_out) return UnavailableError(kConnectionTimeout, "client: resolving " + e.host + " timed out");
-    return UnavailableError(kConnectFailed, "client: cannot resolve " + e.host + ": " + ec.message());
-  }
-  return results;
-}
-
 Status ConnectSocket(asio::io_context& ioc, tcp::socket& socket, const Endpoint& e, Deadline deadline) {
-  PERIMETER_ASSIGN_OR_RETURN(tcp::resolver::results_type results, Resolve(ioc, e, deadline));
+  // Never blocks past the deadline, even on a stalled DNS lookup (resolve.h).
+  PERIMETER_ASSIGN_OR_RETURN(std::vector<tcp::endpoint> results, internal::ResolveTcp(e.host, e.port, deadline));
   auto [ec, timed_out] = RunOp(
       ioc, deadline,
       [&](auto done) { asio::async_connect(socket, results, [done](error_code ec2, const tcp::endpoint&) { done(ec2); }); },

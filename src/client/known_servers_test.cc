@@ -62,18 +62,133 @@ TEST(KnownServersTest, UpdatesFromAnotherHandleAreKept) {
 TEST(KnownServersTest, DamagedFilesAreRefused) {
   TempDir dir;
   const std::string path = dir.File("known.json");
+  const std::string k64(64, '0');
+  const std::string t64(64, '1');
   const std::string bad[] = {
-      "", "[]", "{\"version\":2,\"servers\":{}}", "{\"version\":1}", "{\"version\":1,\"servers\":{},\"x\":1}",
-      "{\"version\":1,\"servers\":{\"a:1\":\"00\"}}", "{\"version\":1,\"servers\":{\"a:1\":1}}",
-      "{\"version\":1,\"servers\":{\"a:1\":\"" + std::string(63, '0') + "g\"}}"};
+      "", "[]", "{\"version\":3,\"servers\":{}}", "{\"version\":2}", "{\"version\":2,\"servers\":{},\"x\":1}",
+      "{\"version\":2,\"servers\":[]}", "{\"version\":2,\"servers\":{\"a:1\":\"" + k64 + "\"}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[]}}", "{\"version\":2,\"servers\":{\"a:1\":[1]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"key\":\"00\"}]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"key\":1}]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"key\":\"" + std::string(63, '0') + "g\"}]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"trust\":\"" + t64 + "\"}]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"key\":\"" + k64 + "\",\"trust\":\"00\"}]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"key\":\"" + k64 + "\",\"x\":1}]}}",
+      // Two entries with one binding.
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"key\":\"" + k64 + "\"},{\"key\":\"" + k64 + "\"}]}}",
+      "{\"version\":2,\"servers\":{\"a:1\":[{\"trust\":\"" + t64 + "\",\"key\":\"" + k64 + "\"},{\"trust\":\"" + t64 +
+          "\",\"key\":\"" + k64 + "\"}]}}",
+      // Endpoints that are not printable ASCII (valid JSON, even valid UTF-8).
+      "{\"version\":2,\"servers\":{\"\":[{\"key\":\"" + k64 + "\"}]}}",
+      "{\"version\":2,\"servers\":{\"a b:1\":[{\"key\":\"" + k64 + "\"}]}}",
+      "{\"version\":2,\"servers\":{\"\\u00e9:1\":[{\"key\":\"" + k64 + "\"}]}}",
+      "{\"version\":2,\"servers\":{\"a\\u0000:1\":[{\"key\":\"" + k64 + "\"}]}}",
+  };
   for (const std::string& text : bad) {
     Write(path, text);
     EXPECT_THAT(KnownServers::Open(path), StatusIs(StatusCode::kDataLoss, "client.known_servers_corrupt")) << text;
   }
   auto k = KnownServers::InMemory();
   EXPECT_THAT(k->Remember("a:1", Bytes(31, 0)), StatusIs(StatusCode::kInvalidArgument, "client.known_servers_bad_key"));
+  EXPECT_THAT(k->Remember("a:1", Bytes(31, 0), Bytes(32, 0)),
+              StatusIs(StatusCode::kInvalidArgument, "client.known_servers_bad_key"));
   EXPECT_THAT(k->Remember("a:1", Bytes(32, 0)), IsOk());
   EXPECT_TRUE(k->Find("a:1").has_value());
+}
+
+// Version 1 keyed by endpoint only: those keys are bound to no trust
+// configuration, so they are not used, and the next update rewrites the file.
+TEST(KnownServersTest, VersionOneEntriesAreNotUsed) {
+  TempDir dir;
+  const std::string path = dir.File("known.json");
+  Write(path, "{\"version\":1,\"servers\":{\"a:1\":\"" + std::string(64, '7') + "\"}}");
+  auto k = KnownServers::Open(path);
+  ASSERT_THAT(k, IsOk());
+  EXPECT_FALSE((*k)->Find("a:1").has_value());
+  EXPECT_FALSE((*k)->Find("a:1", Bytes(32, 1)).has_value());
+  ASSERT_THAT((*k)->Remember("b:1", Bytes(32, 1), Bytes(32, 2)), IsOk());
+  auto again = KnownServers::Open(path);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_FALSE((*again)->Find("a:1").has_value());
+  EXPECT_EQ((*again)->Find("b:1", Bytes(32, 1)), Bytes(32, 2));
+}
+
+// Finding: a key cached under one trust configuration was offered (IK, with
+// the client's static key) under another.
+TEST(KnownServersTest, EntriesAreBoundToTheTrustFingerprint) {
+  TempDir dir;
+  const std::string path = dir.File("known.json");
+  const Bytes lenient(32, 0xa1), strict(32, 0xb2);
+  {
+    auto k = KnownServers::Open(path).value();
+    ASSERT_THAT(k->Remember("s:1", lenient, Bytes(32, 1)), IsOk());
+    EXPECT_EQ(k->Find("s:1", lenient), Bytes(32, 1));
+    EXPECT_FALSE(k->Find("s:1", strict).has_value());
+    EXPECT_FALSE(k->Find("s:1", Bytes(31, 0xa1)).has_value());
+    // Both bindings live side by side; the newest is listed first.
+    ASSERT_THAT(k->Remember("s:1", strict, Bytes(32, 2)), IsOk());
+    EXPECT_EQ(k->Find("s:1", lenient), Bytes(32, 1));
+    EXPECT_EQ(k->Find("s:1", strict), Bytes(32, 2));
+    EXPECT_EQ(k->Find("s:1"), Bytes(32, 2));
+  }
+  auto k = KnownServers::Open(path).value();  // and survive a reload
+  EXPECT_EQ(k->Find("s:1", lenient), Bytes(32, 1));
+  EXPECT_EQ(k->Find("s:1", strict), Bytes(32, 2));
+  ASSERT_THAT(k->Remember("s:1", lenient, Bytes(32, 3)), IsOk());  // replaced
+  EXPECT_EQ(k->Find("s:1", lenient), Bytes(32, 3));
+  EXPECT_EQ(k->Find("s:1", strict), Bytes(32, 2));
+
+  // An unbound key (the caller vouches for it) serves every configuration
+  // without a key of its own, until a bound one proves it stale.
+  ASSERT_THAT(k->Remember("u:1", Bytes(32, 4)), IsOk());
+  EXPECT_EQ(k->Find("u:1", lenient), Bytes(32, 4));
+  ASSERT_THAT(k->Remember("u:1", strict, Bytes(32, 4)), IsOk());  // agrees: kept
+  EXPECT_EQ(k->Find("u:1", lenient), Bytes(32, 4));
+  ASSERT_THAT(k->Remember("u:1", strict, Bytes(32, 5)), IsOk());  // disagrees: dropped
+  EXPECT_FALSE(k->Find("u:1", lenient).has_value());
+  EXPECT_EQ(k->Find("u:1", strict), Bytes(32, 5));
+
+  // At most 8 bindings per endpoint: the oldest goes.
+  for (std::uint8_t i = 0; i < 9; ++i) ASSERT_THAT(k->Remember("m:1", Bytes(32, i), Bytes(32, i)), IsOk());
+  EXPECT_FALSE(KnownServers::Open(path).value()->Find("m:1", Bytes(32, 0)).has_value());
+  for (std::uint8_t i = 1; i < 9; ++i) EXPECT_EQ(KnownServers::Open(path).value()->Find("m:1", Bytes(32, i)), Bytes(32, i));
+
+  ASSERT_THAT(k->Forget("s:1"), IsOk());
+  EXPECT_FALSE(KnownServers::Open(path).value()->Find("s:1", strict).has_value());
+  EXPECT_FALSE(KnownServers::Open(path).value()->Find("s:1").has_value());
+}
+
+// Finding: nlohmann's dump() threw type_error 316 for an endpoint that was
+// not UTF-8 (ConnectOver accepts any cache key). Cache keys are now checked.
+TEST(KnownServersTest, EndpointsMustBePrintableAscii) {
+  TempDir dir;
+  const std::string path = dir.File("known.json");
+  auto k = KnownServers::Open(path).value();
+  const std::string bad[] = {std::string("\xff\xfe:1"),
+                             std::string("\xc3\x28:1"),
+                             std::string("caf\xc3\xa9:1"),  // valid UTF-8, still not ASCII
+                             std::string("a\0b:1", 5),
+                             "a b:1",
+                             "a\n:1",
+                             "",
+                             std::string(kMaxKnownServerEndpointLength + 1, 'a')};
+  for (const std::string& e : bad) {
+    EXPECT_FALSE(IsValidKnownServerEndpoint(e));
+    EXPECT_THAT(k->Remember(e, Bytes(32, 1), Bytes(32, 2)),
+                StatusIs(StatusCode::kInvalidArgument, "client.known_servers_bad_endpoint"));
+    EXPECT_THAT(k->Remember(e, Bytes(32, 2)),
+                StatusIs(StatusCode::kInvalidArgument, "client.known_servers_bad_endpoint"));
+    EXPECT_THAT(k->Forget(e), StatusIs(StatusCode::kInvalidArgument, "client.known_servers_bad_endpoint"));
+    EXPECT_FALSE(k->Find(e, Bytes(32, 1)).has_value());
+    EXPECT_FALSE(k->Find(e).has_value());
+  }
+  const std::string longest(kMaxKnownServerEndpointLength, 'a');
+  EXPECT_TRUE(IsValidKnownServerEndpoint(longest));
+  EXPECT_THAT(k->Remember(longest, Bytes(32, 1), Bytes(32, 2)), IsOk());
+  EXPECT_THAT(k->Remember("ws://[::1]:7000/v1/noise~!", Bytes(32, 1), Bytes(32, 2)), IsOk());
+  auto again = KnownServers::Open(path);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ((*again)->Find(longest, Bytes(32, 1)), Bytes(32, 2));
 }
 
 TEST(IdentityTest, CreatedOnceThenLoadedAndModeChecked) {

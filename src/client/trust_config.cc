@@ -1,15 +1,19 @@
 #include "perimeter/client/trust_config.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <set>
+#include <sstream>
 
 #include "perimeter/attest/snp/amd_roots.h"
+#include "perimeter/crypto/hash.h"
 
 namespace perimeter::client {
 namespace {
@@ -39,6 +43,20 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
   return (std::filesystem::path(base_dir) / path).string();
 }
+
+// Discards a document's parse events (only the document count matters).
+class IgnoreEvents final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
 
 bool IsPem(std::string_view s) { return s.find("-----BEGIN") != std::string_view::npos; }
 
@@ -186,6 +204,11 @@ Status ReadPolicy(const YAML::Node& node, snp::Policy& policy) {
   }
   if (const YAML::Node n = node["host_data"]) {
     PERIMETER_ASSIGN_OR_RETURN(std::vector<YAML::Node> items, ReadSequence(n, "policy.host_data"));
+    // An empty list would mean "any" (snp::Policy): fail closed, so a
+    // template that renders no values is a mistake, not an open door.
+    if (items.empty()) {
+      return Bad(kTrustBadValue, "policy.host_data must list at least one value (omit the key to allow any HOST_DATA)");
+    }
     for (std::size_t i = 0; i < items.size(); ++i) {
       PERIMETER_ASSIGN_OR_RETURN(Bytes h, ReadHex(items[i], 32, "policy.host_data[" + std::to_string(i) + "]"));
       policy.host_data.push_back(std::move(h));
@@ -279,10 +302,18 @@ Result<TrustConfig> ParseTrustConfig(std::string_view yaml, const std::string& b
   if (yaml.size() > kMaxFileSize) return Bad(kTrustBadValue, "the trust file is over 1 MiB");
   // yaml-cpp reports errors as exceptions; they stop here.
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.empty()) return Bad(kTrustMissingField, "the trust file is empty");
-    if (docs.size() != 1) return Bad(kTrustBadYaml, "the trust file must hold exactly one YAML document");
-    return ParseDocument(docs[0], base_dir);
+    // Count the documents, but never more than two: YAML::LoadAll (yaml-cpp
+    // 0.7) loops forever, allocating, on some malformed input such as ","
+    // (every further document comes back as a null one; jbeder/yaml-cpp#1040).
+    const std::string text(yaml);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    IgnoreEvents ignore;
+    if (!parser.HandleNextDocument(ignore)) return Bad(kTrustMissingField, "the trust file is empty");
+    if (parser.HandleNextDocument(ignore)) {
+      return Bad(kTrustBadYaml, "the trust file must hold exactly one YAML document");
+    }
+    return ParseDocument(YAML::Load(text), base_dir);
   } catch (const YAML::Exception& e) {
     return Bad(kTrustBadYaml, std::string("not valid YAML: ") + e.what());
   } catch (const std::exception& e) {
@@ -293,6 +324,80 @@ Result<TrustConfig> ParseTrustConfig(std::string_view yaml, const std::string& b
 Result<TrustConfig> LoadTrustConfig(const std::string& path) {
   PERIMETER_ASSIGN_OR_RETURN(std::string text, ReadFile(path, "trust file"));
   return ParseTrustConfig(text, std::filesystem::path(path).parent_path().string());
+}
+
+namespace {
+
+// The canonical serialization TrustConfigFingerprint hashes: a label, then
+// tagged, length-prefixed fields in a fixed order (never ambiguous, whatever
+// the values).
+class Canonical {
+ public:
+  void Field(std::uint8_t tag, ByteView b) {
+    out_.push_back(tag);
+    Length(b.size());
+    out_.insert(out_.end(), b.begin(), b.end());
+  }
+  void U32(std::uint8_t tag, std::uint32_t v) {
+    out_.push_back(tag);
+    Length(v);
+  }
+  void Bool(std::uint8_t tag, bool v) {
+    out_.push_back(tag);
+    out_.push_back(v ? 1 : 0);
+  }
+  void Optional(std::uint8_t tag, const std::optional<Bytes>& v) {
+    Bool(tag, v.has_value());
+    if (v.has_value()) Field(tag, *v);
+  }
+  // A set of byte strings: sorted, duplicates dropped.
+  void Set(std::uint8_t tag, std::vector<Bytes> items) {
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    U32(tag, static_cast<std::uint32_t>(items.size()));
+    for (const Bytes& b : items) Field(tag, b);
+  }
+  const Bytes& bytes() const { return out_; }
+
+ private:
+  void Length(std::size_t n) {
+    for (int shift = 24; shift >= 0; shift -= 8) out_.push_back(static_cast<std::uint8_t>(n >> shift));
+  }
+  Bytes out_;
+};
+
+}  // namespace
+
+Result<Bytes> TrustConfigFingerprint(const TrustConfig& trust) {
+  // Every field of TrustConfig and snp::Policy that affects a verdict must be
+  // here (a new one must be added, with a test in trust_config_test.cc).
+  Canonical c;
+  c.Field(0, AsBytes(std::string_view("secure-perimeter/trust-config-fingerprint/1")));
+  std::vector<Bytes> arks;
+  for (const crypto::Certificate& a : trust.roots.arks) arks.push_back(a.ToDer());
+  c.Set(1, std::move(arks));
+  std::vector<Bytes> crls;
+  for (const crypto::Crl& crl : trust.crls) crls.push_back(crl.ToDer());
+  c.Set(2, std::move(crls));
+  const snp::Policy& p = trust.policy;
+  c.Set(3, p.measurements);
+  c.Set(4, p.host_data);
+  c.Optional(5, p.report_data);
+  c.U32(6, static_cast<std::uint32_t>(p.min_tcb.size()));
+  for (const auto& [product, tcb] : p.min_tcb) {  // std::map: ordered by product
+    c.U32(7, static_cast<std::uint32_t>(product));
+    const std::uint8_t t[] = {tcb.fmc, tcb.boot_loader, tcb.tee, tcb.snp, tcb.microcode};
+    c.Field(8, ByteView(t, sizeof(t)));
+  }
+  c.Bool(9, p.allow_debug);
+  c.Bool(10, p.allow_migration_agent);
+  c.Bool(11, p.allow_smt);
+  c.U32(12, p.max_vmpl);
+  c.Optional(13, p.family_id);
+  c.Optional(14, p.image_id);
+  c.Optional(15, p.author_key_digest);
+  c.Bool(16, p.require_crl);
+  return crypto::Hash(crypto::HashAlg::kSha256, c.bytes());
 }
 
 }  // namespace perimeter::client

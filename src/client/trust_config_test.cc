@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "client/testing/test_server.h"
 #include "perimeter/attest/snp/amd_roots.h"
@@ -130,6 +134,12 @@ TEST_F(TrustConfigTest, EveryMistakeHasItsReason) {
        StatusCode::kInvalidArgument, "trust.bad_length"},
       {"version: 1\npolicy: {measurements: [" + kM + "], host_data: " + std::string(64, '0') + "}\n",
        StatusCode::kInvalidArgument, "trust.bad_type"},
+      // An empty list is not "any" (omitting the key is): a template that
+      // renders no values must fail closed.
+      {"version: 1\npolicy: {measurements: [" + kM + "], host_data: []}\n", StatusCode::kInvalidArgument,
+       "trust.bad_value"},
+      {"version: 1\npolicy:\n  measurements: [" + kM + "]\n  host_data:\n", StatusCode::kInvalidArgument,
+       "trust.bad_type"},
       {"version: 1\npolicy: {measurements: [" + kM + "], mesurements: []}\n", StatusCode::kInvalidArgument,
        "trust.unknown_key"},
       {"version: 1\npolicy: {measurements: [" + kM + "], min_tcb: {Naples: {bl: 1, tee: 1, snp: 1, ucode: 1}}}\n",
@@ -149,10 +159,77 @@ TEST_F(TrustConfigTest, EveryMistakeHasItsReason) {
       {"version: 1\npolicy: [" + kM + "]\n", StatusCode::kInvalidArgument, "trust.bad_type"},
       {"version: 1\npolicy: {measurements: [" + kM + "\n", StatusCode::kInvalidArgument, "trust.bad_yaml"},
       {"version: 1\n" + p + "---\nversion: 1\n" + p, StatusCode::kInvalidArgument, "trust.bad_yaml"},
+      // yaml-cpp 0.7's LoadAll never returns on these (an endless stream of
+      // null documents; found by trust_config_fuzz).
+      {",", StatusCode::kInvalidArgument, "trust.bad_yaml"},
+      {"{version: 1, policy: {allow_any_measurement: true}}, x", StatusCode::kInvalidArgument, "trust.bad_yaml"},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(Parse(c.yaml), StatusIs(c.code, c.reason)) << c.yaml;
   }
+}
+
+TEST_F(TrustConfigTest, HostDataOmittedMeansAnyListedMeansThose) {
+  Result<TrustConfig> any = Parse("version: 1\npolicy: {measurements: [" + kM + "]}\n");
+  ASSERT_THAT(any, IsOk());
+  EXPECT_TRUE(any->policy.host_data.empty());
+  Result<TrustConfig> one = Parse("version: 1\npolicy: {measurements: [" + kM + "], host_data: [" +
+                                  std::string(64, '2') + "]}\n");
+  ASSERT_THAT(one, IsOk());
+  EXPECT_EQ(one->policy.host_data, std::vector<Bytes>{Bytes(32, 0x22)});
+}
+
+TEST_F(TrustConfigTest, FingerprintCoversRootsCrlsAndEveryPolicyField) {
+  const std::string base =
+      "version: 1\nroots: {amd: true, arks: [ark.pem]}\npolicy:\n  measurements: [" + kM + ", " +
+      std::string(96, 'b') + "]\n  host_data: [" + std::string(64, '1') + ", " + std::string(64, '2') + "]\n";
+  Result<TrustConfig> t = Parse(base);
+  ASSERT_THAT(t, IsOk());
+  Result<Bytes> fp = TrustConfigFingerprint(*t);
+  ASSERT_THAT(fp, IsOk());
+  EXPECT_EQ(fp->size(), 32u);
+  // Stable, and blind to the order of lists with set semantics.
+  EXPECT_EQ(TrustConfigFingerprint(Parse(base).value()).value(), *fp);
+  Result<TrustConfig> reordered =
+      Parse("version: 1\nroots: {arks: [ark.pem], amd: true}\npolicy:\n  host_data: [" + std::string(64, '2') + ", " +
+            std::string(64, '1') + "]\n  measurements: [" + std::string(96, 'b') + ", " + kM + "]\n");
+  ASSERT_THAT(reordered, IsOk());
+  EXPECT_EQ(TrustConfigFingerprint(*reordered).value(), *fp);
+
+  // Any change of what the configuration accepts changes it.
+  std::vector<std::pair<std::string, std::function<void(TrustConfig&)>>> changes = {
+      {"an ARK fewer", [](TrustConfig& c) { c.roots.arks.pop_back(); }},
+      {"a CRL", [](TrustConfig& c) { c.crls.push_back(SharedPlatform()->crl()); }},
+      {"a measurement fewer", [](TrustConfig& c) { c.policy.measurements.pop_back(); }},
+      {"a measurement changed", [](TrustConfig& c) { c.policy.measurements[0][47] ^= 1; }},
+      {"any measurement", [](TrustConfig& c) { c.policy.measurements.clear(); }},
+      {"a HOST_DATA fewer", [](TrustConfig& c) { c.policy.host_data.pop_back(); }},
+      {"any HOST_DATA", [](TrustConfig& c) { c.policy.host_data.clear(); }},
+      {"report_data", [](TrustConfig& c) { c.policy.report_data = Bytes(64, 0); }},
+      {"min_tcb", [](TrustConfig& c) { c.policy.min_tcb[attest::snp::Product::kMilan] = {}; }},
+      {"min_tcb value",
+       [](TrustConfig& c) { c.policy.min_tcb[attest::snp::Product::kMilan] = {.fmc = 0, .boot_loader = 1}; }},
+      {"allow_debug", [](TrustConfig& c) { c.policy.allow_debug = true; }},
+      {"allow_migration_agent", [](TrustConfig& c) { c.policy.allow_migration_agent = true; }},
+      {"allow_smt", [](TrustConfig& c) { c.policy.allow_smt = false; }},
+      {"max_vmpl", [](TrustConfig& c) { c.policy.max_vmpl = 1; }},
+      {"family_id", [](TrustConfig& c) { c.policy.family_id = Bytes(16, 0); }},
+      {"image_id", [](TrustConfig& c) { c.policy.image_id = Bytes(16, 0); }},
+      {"author_key_digest", [](TrustConfig& c) { c.policy.author_key_digest = Bytes(48, 0); }},
+      {"require_crl", [](TrustConfig& c) { c.policy.require_crl = false; }},
+  };
+  std::set<Bytes> seen = {*fp};
+  for (auto& [what, change] : changes) {
+    TrustConfig c = *t;
+    change(c);
+    Result<Bytes> other = TrustConfigFingerprint(c);
+    ASSERT_THAT(other, IsOk());
+    EXPECT_TRUE(seen.insert(*other).second) << what;
+  }
+  // roots_summary only describes: not part of it.
+  TrustConfig c = *t;
+  c.roots_summary = "something else";
+  EXPECT_EQ(TrustConfigFingerprint(c).value(), *fp);
 }
 
 }  // namespace

@@ -189,13 +189,14 @@ TEST_P(E2eTest, IkResumptionAndFallbackAfterRestart) {
     EXPECT_EQ(c.pattern, noise::PipesPattern::kIK);
     EXPECT_TRUE(c.verdict->accepted());
   }
-  const std::optional<Bytes> before = cache->Find(client::ParseEndpoint(Endpoint())->ToString());
+  const Bytes fingerprint = client::TrustConfigFingerprint(*trust_).value();
+  const std::optional<Bytes> before = cache->Find(client::ParseEndpoint(Endpoint())->ToString(), fingerprint);
   ASSERT_TRUE(before.has_value());
 
   ASSERT_EQ(server_.Stop(), 0);
   ASSERT_THAT(server_.Start(PERIMETER_BINARY), IsOk());
   // Same ports are not guaranteed: move the cached key to the new endpoint.
-  ASSERT_THAT(cache->Remember(client::ParseEndpoint(Endpoint())->ToString(), *before), IsOk());
+  ASSERT_THAT(cache->Remember(client::ParseEndpoint(Endpoint())->ToString(), fingerprint, *before), IsOk());
 
   client::ConnectResult c = client::Connect(Endpoint(), Options(alice, cache));
   ASSERT_THAT(c.status, IsOk());

@@ -12,9 +12,12 @@
 //
 // Connect returns the verdict whenever the server's evidence arrived, and a
 // Session only when the verdict accepted and the handshake completed. With a
-// known-servers cache it offers IK to servers verified before; a server that
-// changed its key answers with XXfallback, whose evidence is verified again
-// and whose key then replaces the cached one (known_servers.h).
+// known-servers cache it offers IK to servers verified before under the same
+// trust configuration (entries are bound to TrustConfigFingerprint: a key
+// cached under another trust file is never offered, so the client's static
+// key is not sent to a server this configuration has not accepted); a server
+// that changed its key answers with XXfallback, whose evidence is verified
+// again and whose key then replaces the cached one (known_servers.h).
 //
 // Session is synchronous: each call sends one request and blocks until its
 // response (or the request timeout, which ends the session: the connection
@@ -60,7 +63,8 @@ struct ClientOptions {
   std::shared_ptr<KnownServers> known_servers;
   // Optional: remembers verified certificate chains across connections.
   std::shared_ptr<attest::snp::ChainCache> chain_cache;
-  // Resolving and connecting (and the WebSocket upgrade).
+  // Resolving and connecting (and the WebSocket upgrade). Connect returns
+  // within it even while a DNS lookup stalls (frame_connection.h: Dial).
   std::chrono::milliseconds connect_timeout{10000};
   // The whole handshake, after the connection is up (the protocol suggests 15 s).
   std::chrono::milliseconds handshake_timeout{15000};
@@ -143,7 +147,10 @@ struct ConnectResult {
 ConnectResult Connect(std::string_view endpoint, const ClientOptions& options);
 
 // The same over a connection the caller opened; `cache_key` names the server
-// in the known-servers cache (usually Endpoint::ToString()).
+// in the known-servers cache (usually Endpoint::ToString()). A cache key that
+// is not 1..1024 printable ASCII characters is never looked up nor stored:
+// the connection goes on without IK and `cache_status` is kInvalidArgument
+// "client.known_servers_bad_endpoint".
 ConnectResult ConnectOver(std::unique_ptr<FrameConnection> connection, const std::string& cache_key,
                           const ClientOptions& options);
 

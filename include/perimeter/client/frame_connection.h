@@ -55,7 +55,13 @@ class FrameConnection {
   virtual void Close() = 0;
 };
 
-// Resolves and connects; over WebSocket also performs the upgrade.
+// Resolves and connects; over WebSocket also performs the upgrade. Returns
+// by `deadline` in every phase, name resolution included: a numeric host
+// never reaches the resolver, and a name is looked up on a helper thread
+// that is abandoned at the deadline (getaddrinfo cannot be interrupted; the
+// thread ends when the system resolver gives up, and drops its result). While
+// 8 such abandoned lookups are still running, further names fail at once
+// with "client.connect_failed".
 // Errors: kUnavailable "client.connect_failed", "client.timeout";
 // kFailedPrecondition "client.websocket_refused".
 Result<std::unique_ptr<FrameConnection>> Dial(const Endpoint& endpoint, Deadline deadline);

@@ -11,7 +11,8 @@
 //   policy:
 //     measurements: [<96 hex>]  # allowed launch measurements; at least one is
 //     allow_any_measurement: false   #   required unless this is true
-//     host_data: [<64 hex>]     # allowed HOST_DATA values; omitted or empty = any
+//     host_data: [<64 hex>]     # allowed HOST_DATA values; omitted = any (an
+//                               #   empty list is an error, not "any")
 //     min_tcb: {Milan: {bl: 3, tee: 0, snp: 8, ucode: 115}}   # fmc: Turin only
 //     allow_debug: false
 //     allow_migration_agent: false
@@ -23,7 +24,9 @@
 // strict and fails closed: an unknown or repeated key, a value of the wrong
 // type, bad hex, a wrong length, a missing or unreadable file, a certificate
 // that is not a self-signed CA, or a configuration that trusts no root is an
-// error. The simulated platform's ARK is trusted only when it is named under
+// error. So is an empty policy.host_data list: only omitting the key allows
+// any HOST_DATA (a template that renders an empty list must not fail open).
+// The simulated platform's ARK is trusted only when it is named under
 // roots.arks: nothing else ever trusts it.
 //
 // Intentionally copyable (certificates and CRLs share immutable state).
@@ -83,6 +86,16 @@ Result<TrustConfig> ParseTrustConfig(std::string_view yaml, const std::string& b
 // Reads and parses the trust file at `path` (at most 1 MiB).
 // Errors: kNotFound "trust.file_missing"; those of ParseTrustConfig.
 Result<TrustConfig> LoadTrustConfig(const std::string& path);
+
+// The configuration's fingerprint: SHA-256 over a canonical serialization of
+// everything that decides what it accepts (the trusted ARKs, the CRLs and
+// every field of the policy; not roots_summary). Lists with set semantics
+// (ARKs, CRLs, measurements, HOST_DATA values) are sorted and deduplicated
+// first, so reordering a trust file keeps the fingerprint; any other change
+// gives another one. The known-servers cache binds each key to it
+// (known_servers.h), so a key verified under one configuration is never used
+// under another. 32 bytes. Errors: kInternal "crypto.hash_failed".
+Result<Bytes> TrustConfigFingerprint(const TrustConfig& trust);
 
 }  // namespace perimeter::client
 
