@@ -1,11 +1,14 @@
 // `perimeter serve`: the workload server (server/server.h).
 //
 //   perimeter serve [--config FILE] [--listen HOST:PORT] [--http-listen HOST:PORT]
+//       [--probe-listen HOST:PORT]
 //       [--provider simulated|sev-guest|configfs-tsm] [--sim-platform DIR]
-//       [--sim-workload PATH] [--host-data HEX] --data-dir DIR --master-secret FILE
+//       [--sim-workload PATH] [--host-data HEX] [--crl-file FILE] [--vek-file FILE]
+//       --data-dir DIR --master-secret FILE
 //       [--init-master-secret] --pod-id ID [--evidence-refresh SECONDS]
 //       [--max-connections N] [--handshake-timeout S] [--idle-timeout S]
 //       [--chunk-timeout S] [--drain-timeout S] [--io-threads N] [--worker-threads N]
+//       [--user-quota-bytes N] [--user-quota-records N]
 //       [--ready-file FILE] [--log-level debug|info|warn|error|off]
 //
 // Flags override the YAML file (server/config.h) field by field. The server's
@@ -17,8 +20,9 @@
 //
 // Once listening, the bound addresses are logged ("server.listening") and,
 // with --ready-file, written atomically as
-// {"tcp":"127.0.0.1:P1","http":"127.0.0.1:P2","pid":N} (a disabled listener
-// is left out); the file is removed on a clean exit. SIGTERM or SIGINT
+// {"tcp":"127.0.0.1:P1","http":"127.0.0.1:P2","probe":"127.0.0.1:P3","pid":N}
+// (a disabled listener is left out; server::WriteFileAtomically); the file is
+// removed on a clean exit. SIGTERM or SIGINT
 // drains the sessions (CLOSE 9 session.server_shutdown) and exits 0.
 #include <fcntl.h>
 #include <signal.h>
@@ -43,6 +47,7 @@
 #include "perimeter/server/evidence_source.h"
 #include "perimeter/server/log.h"
 #include "perimeter/server/metrics.h"
+#include "perimeter/server/ready_file.h"
 #include "perimeter/server/server.h"
 #include "perimeter/server/workload_service.h"
 #include "perimeter/store/record_store.h"
@@ -55,7 +60,9 @@ using server::LogLevel;
 
 struct ServeFlags {
   std::string config;
-  std::string listen, http_listen, provider, sim_platform, sim_workload, host_data;
+  std::string listen, http_listen, probe_listen, provider, sim_platform, sim_workload, host_data;
+  std::string crl_file, vek_file;
+  std::uint64_t user_quota_bytes = 0, user_quota_records = 0;
   std::string data_dir, master_secret, pod_id, ready_file, log_level;
   double evidence_refresh = 0, handshake_timeout = 0, idle_timeout = 0, chunk_timeout = 0, drain_timeout = 0;
   std::size_t max_connections = 0;
@@ -81,6 +88,11 @@ Result<server::ServerConfig> BuildConfig(const ServeFlags& f, const CLI::App& cm
   auto given = [&cmd](const char* name) { return cmd.count(name) > 0; };
   if (given("--listen")) c.server.listen = f.listen;
   if (given("--http-listen")) c.server.http_listen = f.http_listen;
+  if (given("--probe-listen")) c.server.probe_listen = f.probe_listen;
+  if (given("--crl-file")) c.crl_file = f.crl_file;
+  if (given("--vek-file")) c.vek_file = f.vek_file;
+  if (given("--user-quota-bytes")) c.quota.max_bytes = f.user_quota_bytes;
+  if (given("--user-quota-records")) c.quota.max_records = f.user_quota_records;
   if (given("--provider")) c.provider = f.provider;
   if (given("--sim-platform")) c.sim_platform = f.sim_platform;
   if (given("--sim-workload")) c.sim_workload = f.sim_workload;
@@ -151,19 +163,6 @@ Status EnsureDir(const std::string& dir) {
   return UnavailableError("cli.write_failed", "cli: cannot create directory " + dir);
 }
 
-// Writes `text` to `path` atomically (temporary file + rename).
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return UnavailableError("cli.write_failed", "cli: cannot create " + tmp);
-  const ssize_t n = ::write(fd.get(), text.data(), text.size());
-  if (n != static_cast<ssize_t>(text.size()) || fd.Close() != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return UnavailableError("cli.write_failed", "cli: cannot write " + path);
-  }
-  return Status::Ok();
-}
-
 Result<int> Serve(const ServeFlags& flags, const CLI::App& cmd) {
   PERIMETER_ASSIGN_OR_RETURN(server::ServerConfig config, BuildConfig(flags, cmd));
   PERIMETER_ASSIGN_OR_RETURN(LogLevel level, server::ParseLogLevel(config.log_level));
@@ -187,6 +186,7 @@ Result<int> Serve(const ServeFlags& flags, const CLI::App& cmd) {
   PERIMETER_ASSIGN_OR_RETURN(server::ProviderSetup setup,
                              server::NewProviderSetup(config.provider, config.sim_platform, config.sim_workload,
                                                       config.config_bytes, host_data));
+  PERIMETER_RETURN_IF_ERROR(server::AddEvidenceFiles(setup, config.crl_file, config.vek_file));
   const std::string measurement = HexEncode(setup.measurement);
   server::EvidenceSource::Options evidence_options;
   evidence_options.setup = std::move(setup);
@@ -199,7 +199,7 @@ Result<int> Serve(const ServeFlags& flags, const CLI::App& cmd) {
             {"bytes", static_cast<unsigned long>(evidence->evidence()->size())}});
 
   server::Metrics metrics;
-  server::WorkloadService service(records.get(), &metrics);
+  server::WorkloadService service(records.get(), &metrics, config.quota);
 
   // Signals are taken synchronously by this thread: block them before any
   // thread starts, so every thread inherits the mask.
@@ -216,8 +216,9 @@ Result<int> Serve(const ServeFlags& flags, const CLI::App& cmd) {
     std::string json = "{";
     if (!srv->tcp_address().empty()) json += "\"tcp\":\"" + srv->tcp_address() + "\",";
     if (!srv->http_address().empty()) json += "\"http\":\"" + srv->http_address() + "\",";
+    if (!srv->probe_address().empty()) json += "\"probe\":\"" + srv->probe_address() + "\",";
     json += "\"pid\":" + std::to_string(::getpid()) + "}\n";
-    PERIMETER_RETURN_IF_ERROR(WriteFileAtomically(config.ready_file, json));
+    PERIMETER_RETURN_IF_ERROR(server::WriteFileAtomically(config.ready_file, json));
   }
   int sig = 0;
   while (sigwait(&signals, &sig) != 0) {
@@ -239,7 +240,13 @@ void RegisterServeCommands(CLI::App& app, Result<int>* result) {
   cmd->add_option("--listen", f->listen, "Raw TCP listener HOST:PORT (\"\" disables; default 127.0.0.1:7443)");
   cmd->add_option("--http-listen", f->http_listen,
                   "HTTP listener HOST:PORT: /v1/noise, /healthz, /readyz, /metrics (default 127.0.0.1:7080)");
+  cmd->add_option("--probe-listen", f->probe_listen,
+                  "Separate HTTP listener for /healthz, /readyz and /metrics only, with its own connection "
+                  "limit (default: none)");
   cmd->add_option("--provider", f->provider, "Evidence provider: simulated, sev-guest or configfs-tsm");
+  cmd->add_option("--crl-file", f->crl_file, "The ARK's CRL (DER or PEM) to include in the evidence");
+  cmd->add_option("--vek-file", f->vek_file,
+                  "VCEK/VLEK certificate (DER or PEM) for the evidence when the host supplies none");
   cmd->add_option("--sim-platform", f->sim_platform, "Simulated platform directory (perimeter sim init)");
   cmd->add_option("--sim-workload", f->sim_workload,
                   "File whose bytes the simulated measurement covers (default /proc/self/exe)");
@@ -257,6 +264,10 @@ void RegisterServeCommands(CLI::App& app, Result<int>* result) {
   cmd->add_option("--drain-timeout", f->drain_timeout, "Seconds to wait for sessions on shutdown (default 30)");
   cmd->add_option("--io-threads", f->io_threads, "Network threads (default 2)");
   cmd->add_option("--worker-threads", f->worker_threads, "Store worker threads (default 2)");
+  cmd->add_option("--user-quota-bytes", f->user_quota_bytes,
+                  "Per user: the sum of value sizes at most (default 268435456; 0 = no limit)");
+  cmd->add_option("--user-quota-records", f->user_quota_records,
+                  "Per user: records at most (default 100000; 0 = no limit)");
   cmd->add_option("--ready-file", f->ready_file, "Write the bound addresses here (JSON) once serving");
   cmd->add_option("--log-level", f->log_level, "debug, info, warn, error or off (default info)");
   cmd->callback([result, f, cmd] { *result = Serve(*f, *cmd); });

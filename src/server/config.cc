@@ -75,7 +75,14 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
          PERIMETER_ASSIGN_OR_RETURN(c.server.http_listen, ScalarString(n, "http_listen"));
          return Status::Ok();
        }},
+      {"probe_listen",
+       [](const YAML::Node& n, ServerConfig& c) -> Status {
+         PERIMETER_ASSIGN_OR_RETURN(c.server.probe_listen, ScalarString(n, "probe_listen"));
+         return Status::Ok();
+       }},
       {"provider", String(&ServerConfig::provider, "provider")},
+      {"crl_file", String(&ServerConfig::crl_file, "crl_file")},
+      {"vek_file", String(&ServerConfig::vek_file, "vek_file")},
       {"sim_platform", String(&ServerConfig::sim_platform, "sim_platform")},
       {"sim_workload", String(&ServerConfig::sim_workload, "sim_workload")},
       {"host_data", String(&ServerConfig::host_data, "host_data")},
@@ -121,13 +128,13 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
        }},
       {"io_threads",
        [](const YAML::Node& n, ServerConfig& c) -> Status {
-         PERIMETER_ASSIGN_OR_RETURN(std::uint64_t v, Count(n, "io_threads", 1, 256));
+         PERIMETER_ASSIGN_OR_RETURN(std::uint64_t v, Count(n, "io_threads", 1, kMaxThreads));
          c.server.io_threads = static_cast<int>(v);
          return Status::Ok();
        }},
       {"worker_threads",
        [](const YAML::Node& n, ServerConfig& c) -> Status {
-         PERIMETER_ASSIGN_OR_RETURN(std::uint64_t v, Count(n, "worker_threads", 1, 256));
+         PERIMETER_ASSIGN_OR_RETURN(std::uint64_t v, Count(n, "worker_threads", 1, kMaxThreads));
          c.server.worker_threads = static_cast<int>(v);
          return Status::Ok();
        }},
@@ -141,6 +148,24 @@ const std::map<std::string, Setter, std::less<>>& Setters() {
        [](const YAML::Node& n, ServerConfig& c) -> Status {
          PERIMETER_ASSIGN_OR_RETURN(c.server.max_write_queue_bytes,
                                     Count(n, "max_write_queue_bytes", 65536, std::uint64_t{1} << 32));
+         return Status::Ok();
+       }},
+      {"max_total_write_queue_bytes",
+       [](const YAML::Node& n, ServerConfig& c) -> Status {
+         PERIMETER_ASSIGN_OR_RETURN(
+             c.server.max_total_write_queue_bytes,
+             Count(n, "max_total_write_queue_bytes", kMinTotalWriteQueueBytes, std::uint64_t{1} << 40));
+         return Status::Ok();
+       }},
+      {"user_quota_bytes",
+       [](const YAML::Node& n, ServerConfig& c) -> Status {
+         PERIMETER_ASSIGN_OR_RETURN(c.quota.max_bytes, Count(n, "user_quota_bytes", 0, std::uint64_t{1} << 50));
+         return Status::Ok();
+       }},
+      {"user_quota_records",
+       [](const YAML::Node& n, ServerConfig& c) -> Status {
+         PERIMETER_ASSIGN_OR_RETURN(c.quota.max_records,
+                                    Count(n, "user_quota_records", 0, std::uint64_t{1} << 40));
          return Status::Ok();
        }},
   };
@@ -218,6 +243,7 @@ Status ValidateServerConfig(const ServerConfig& c) {
   if (c.server.listen.empty() && c.server.http_listen.empty()) return missing("listen or http_listen");
   if (!c.server.listen.empty()) PERIMETER_RETURN_IF_ERROR(ParseHostPort(c.server.listen));
   if (!c.server.http_listen.empty()) PERIMETER_RETURN_IF_ERROR(ParseHostPort(c.server.http_listen));
+  if (!c.server.probe_listen.empty()) PERIMETER_RETURN_IF_ERROR(ParseHostPort(c.server.probe_listen));
   if (c.data_dir.empty()) return missing("data_dir");
   if (c.master_secret.empty()) return missing("master_secret");
   if (c.pod_id.empty()) return missing("pod_id");
@@ -236,7 +262,17 @@ Status ValidateServerConfig(const ServerConfig& c) {
       c.server.session.chunk_timeout.count() <= 0 || c.server.write_timeout.count() <= 0) {
     return BadValue("timeouts", "must be positive");
   }
-  if (c.server.io_threads < 1 || c.server.worker_threads < 1) return BadValue("threads", "must be positive");
+  // The same bounds as the YAML keys: flags reach here without them.
+  if (c.server.io_threads < 1 || c.server.io_threads > kMaxThreads) {
+    return BadValue("io_threads", "must be 1.." + std::to_string(kMaxThreads));
+  }
+  if (c.server.worker_threads < 1 || c.server.worker_threads > kMaxThreads) {
+    return BadValue("worker_threads", "must be 1.." + std::to_string(kMaxThreads));
+  }
+  if (c.server.max_write_queue_bytes < 65536) return BadValue("max_write_queue_bytes", "must be at least 65536");
+  if (c.server.max_total_write_queue_bytes < kMinTotalWriteQueueBytes) {
+    return BadValue("max_total_write_queue_bytes", "must be at least " + std::to_string(kMinTotalWriteQueueBytes));
+  }
   if (Result<LogLevel> l = ParseLogLevel(c.log_level); !l.has_value()) return BadValue("log_level", l.error().message());
   return Status::Ok();
 }

@@ -114,6 +114,66 @@ TEST(ServerConfig, ValidateRequiresTheEssentials) {
   EXPECT_THAT(ValidateServerConfig(c), StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value"));
 }
 
+TEST(ServerConfig, ParsesTheProbeQuotaEvidenceFileAndBudgetKeys) {
+  ServerConfig c;
+  ASSERT_THAT(ApplyServerConfigYaml(R"(
+probe_listen: "127.0.0.1:7081"
+crl_file: ark.crl
+vek_file: vcek.pem
+max_total_write_queue_bytes: 67108864
+user_quota_bytes: 1048576
+user_quota_records: 10
+)",
+                                    c),
+              IsOk());
+  EXPECT_EQ(c.server.probe_listen, "127.0.0.1:7081");
+  EXPECT_EQ(c.crl_file, "ark.crl");
+  EXPECT_EQ(c.vek_file, "vcek.pem");
+  EXPECT_EQ(c.server.max_total_write_queue_bytes, 67108864u);
+  EXPECT_EQ(c.quota.max_bytes, 1048576u);
+  EXPECT_EQ(c.quota.max_records, 10u);
+  // Defaults.
+  const ServerConfig d;
+  EXPECT_EQ(d.quota.max_bytes, 256u * 1024 * 1024);
+  EXPECT_EQ(d.quota.max_records, 100000u);
+  EXPECT_TRUE(d.server.probe_listen.empty());
+  // 0 = no quota; out-of-range values are refused.
+  EXPECT_THAT(ApplyServerConfigYaml("user_quota_bytes: 0\nuser_quota_records: 0\n", c), IsOk());
+  EXPECT_EQ(c.quota.max_bytes, 0u);
+  EXPECT_THAT(ApplyServerConfigYaml("user_quota_records: -1\n", c),
+              StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value"));
+  EXPECT_THAT(ApplyServerConfigYaml("max_total_write_queue_bytes: 1024\n", c),
+              StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value"));
+  ServerConfig v = Valid();
+  v.server.probe_listen = "nope";
+  EXPECT_THAT(ValidateServerConfig(v), StatusIs(StatusCode::kInvalidArgument, "server.bad_endpoint"));
+}
+
+// Finding: --io-threads / --worker-threads reach ValidateServerConfig
+// without the YAML keys' 1..256 bound.
+TEST(ServerConfig, ValidateBoundsThreadCountsAndQueueLimitsLikeTheYamlKeys) {
+  for (int bad : {0, -1, 257, 100000}) {
+    ServerConfig c = Valid();
+    c.server.io_threads = bad;
+    EXPECT_THAT(ValidateServerConfig(c), StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value")) << bad;
+    c = Valid();
+    c.server.worker_threads = bad;
+    EXPECT_THAT(ValidateServerConfig(c), StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value")) << bad;
+  }
+  ServerConfig c = Valid();
+  c.server.io_threads = 256;
+  c.server.worker_threads = 1;
+  EXPECT_THAT(ValidateServerConfig(c), IsOk());
+  EXPECT_THAT(ApplyServerConfigYaml("io_threads: 257\n", c),
+              StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value"));
+  c = Valid();
+  c.server.max_write_queue_bytes = 1000;
+  EXPECT_THAT(ValidateServerConfig(c), StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value"));
+  c = Valid();
+  c.server.max_total_write_queue_bytes = kMinTotalWriteQueueBytes - 1;
+  EXPECT_THAT(ValidateServerConfig(c), StatusIs(StatusCode::kInvalidArgument, "server.config_bad_value"));
+}
+
 TEST(ServerConfig, LoadKeepsTheFileBytesForTheMeasurement) {
   testing::TempDir dir;
   const std::string path = dir.File("server.yaml");

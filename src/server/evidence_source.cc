@@ -16,6 +16,7 @@
 #include "perimeter/attest/snp/simulated/simulated_provider.h"
 #include "perimeter/base/unique_fd.h"
 #include "perimeter/crypto/constant_time.h"
+#include "perimeter/crypto/x509.h"
 
 namespace perimeter::server {
 namespace {
@@ -102,11 +103,51 @@ Result<ProviderSetup> NewProviderSetup(const std::string& name, const std::strin
   return setup;
 }
 
+namespace {
+
+constexpr std::size_t kMaxEvidenceFileSize = 64 * 1024;
+
+std::string_view AsText(const Bytes& b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+bool LooksLikePem(const Bytes& b) { return AsText(b).find("-----BEGIN ") != std::string_view::npos; }
+
+}  // namespace
+
+Status AddEvidenceFiles(ProviderSetup& setup, const std::string& crl_file, const std::string& vek_file) {
+  if (!crl_file.empty()) {
+    PERIMETER_ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(crl_file, kMaxEvidenceFileSize));
+    Result<crypto::Crl> crl = LooksLikePem(bytes) ? crypto::Crl::FromPem(AsText(bytes)) : crypto::Crl::FromDer(bytes);
+    if (!crl.has_value()) {
+      return InvalidArgumentError("server.bad_crl_file",
+                                  "server: " + crl_file + " is not an X.509 CRL (DER or PEM): " +
+                                      std::string(crl.error().message()));
+    }
+    setup.crl = crl->ToDer();
+  }
+  if (!vek_file.empty()) {
+    PERIMETER_ASSIGN_OR_RETURN(Bytes bytes, ReadWholeFile(vek_file, kMaxEvidenceFileSize));
+    Result<crypto::Certificate> cert = LooksLikePem(bytes) ? crypto::Certificate::FromPem(AsText(bytes))
+                                                           : crypto::Certificate::FromDer(bytes);
+    if (!cert.has_value()) {
+      return InvalidArgumentError("server.bad_vek_file",
+                                  "server: " + vek_file + " is not an X.509 certificate (DER or PEM): " +
+                                      std::string(cert.error().message()));
+    }
+    if (cert->KeyAlgorithm() != crypto::PublicKeyAlgorithm::kEcP384) {
+      return InvalidArgumentError("server.bad_vek_file",
+                                  "server: " + vek_file + " does not hold a P-384 key (a VCEK or VLEK does)");
+    }
+    setup.fallback_vek = cert->ToDer();
+  }
+  return Status::Ok();
+}
+
 EvidenceSource::EvidenceSource(std::shared_ptr<const crypto::XdhPrivateKey> key, ProviderSetup setup,
                                std::uint32_t vmpl)
     : static_key_(std::move(key)),
       provider_(std::move(setup.provider)),
       crl_(std::move(setup.crl)),
+      fallback_vek_(std::move(setup.fallback_vek)),
       measurement_(std::move(setup.measurement)),
       vmpl_(vmpl) {}
 
@@ -151,9 +192,11 @@ Result<Bytes> EvidenceSource::Build() {
       e.ark = std::move(entry.data);
     }
   }
+  if (e.vek.empty() && fallback_vek_.has_value()) e.vek = *fallback_vek_;
   if (e.vek.empty()) {
     return FailedPreconditionError("server.evidence_no_vek",
-                                   "server: the provider returned no VCEK/VLEK in its certificate table");
+                                   "server: the provider returned no VCEK/VLEK in its certificate table "
+                                   "and no vek_file is configured");
   }
   e.crl = crl_;
   e.provider = raw.provider.empty() ? provider_->name() : raw.provider;

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "perimeter/attest/evidence.h"
 #include "perimeter/attest/noise_binding.h"
 #include "perimeter/attest/snp/report.h"
 #include "perimeter/attest/snp/simulated/platform.h"
+#include "perimeter/base/base64.h"
 #include "src/server/server_test_util.h"
 
 namespace perimeter::server {
@@ -78,12 +81,25 @@ class UnboundProvider : public testing::FakeProvider {
   }
 };
 
+// FakeProvider (with its dummy VCEK) under a name the evidence parser knows.
+class HostProvider : public testing::FakeProvider {
+ public:
+  Result<attest::snp::RawEvidence> GetEvidence(ByteView rd, std::uint32_t vmpl) override {
+    auto raw = FakeProvider::GetEvidence(rd, vmpl);
+    if (raw.has_value()) raw->provider = "sev-guest";
+    return raw;
+  }
+};
+
 // A provider without a VCEK in its certificate table.
 class NoVekProvider : public testing::FakeProvider {
  public:
   Result<attest::snp::RawEvidence> GetEvidence(ByteView rd, std::uint32_t vmpl) override {
     auto raw = FakeProvider::GetEvidence(rd, vmpl);
-    if (raw.has_value()) raw->certs.clear();
+    if (raw.has_value()) {
+      raw->certs.clear();
+      raw->provider = "sev-guest";  // a name the evidence parser knows
+    }
     return raw;
   }
 };
@@ -99,6 +115,96 @@ TEST(EvidenceSource, RejectsEvidenceWithoutVek) {
   EvidenceSource::Options o;
   o.setup.provider = std::make_unique<NoVekProvider>();
   EXPECT_THAT(EvidenceSource::New(std::move(o)), StatusIs(StatusCode::kFailedPrecondition, "server.evidence_no_vek"));
+}
+
+std::string Pem(std::string_view label, const Bytes& der) {
+  const std::string b64 = Base64Encode(der);
+  std::string out = "-----BEGIN " + std::string(label) + "-----\n";
+  for (std::size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
+  return out + "-----END " + std::string(label) + "-----\n";
+}
+
+void WriteFile(const std::string& path, std::string_view data) { std::ofstream(path, std::ios::binary) << data; }
+void WriteFile(const std::string& path, const Bytes& data) {
+  WriteFile(path, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+}
+
+attest::Evidence ParseDoc(const EvidenceSource& source) {
+  const std::shared_ptr<const Bytes> doc = source.evidence();
+  return attest::ParseEvidence(std::string_view(reinterpret_cast<const char*>(doc->data()), doc->size())).value();
+}
+
+// Finding: hardware providers never put a CRL into the evidence, and a host
+// without a certificate table made the server refuse to start. crl_file
+// and vek_file supply them (tested here on the simulated platform and on a
+// provider whose certificate table is empty).
+TEST(EvidenceSource, CrlFileGoesIntoTheEvidence) {
+  testing::TempDir dir;
+  const Bytes crl = Platform()->crl().ToDer();
+  WriteFile(dir.File("crl.der"), crl);
+  WriteFile(dir.File("crl.pem"), Pem("X509 CRL", crl));
+  for (const char* file : {"crl.der", "crl.pem"}) {
+    // A hardware provider (never asked for evidence here) gets the CRL...
+    Result<ProviderSetup> hw = NewProviderSetup("sev-guest", "", "", {}, {});
+    ASSERT_THAT(hw, IsOk());
+    EXPECT_FALSE(hw->crl.has_value());
+    ASSERT_THAT(AddEvidenceFiles(*hw, dir.File(file), ""), IsOk()) << file;
+    ASSERT_TRUE(hw->crl.has_value());
+    EXPECT_EQ(*hw->crl, crl);
+    // ... and the evidence carries it (simulated platform, CRL from the file).
+    Result<ProviderSetup> setup = NewSimulatedProviderSetup(Platform(), ToBytes("w"), {}, {});
+    ASSERT_THAT(setup, IsOk());
+    setup->crl.reset();
+    ASSERT_THAT(AddEvidenceFiles(*setup, dir.File(file), ""), IsOk());
+    EvidenceSource::Options o;
+    o.setup = std::move(setup).value();
+    auto source = EvidenceSource::New(std::move(o));
+    ASSERT_THAT(source, IsOk());
+    const attest::Evidence e = ParseDoc(**source);
+    ASSERT_TRUE(e.crl.has_value());
+    EXPECT_EQ(*e.crl, crl);
+  }
+}
+
+TEST(EvidenceSource, VekFileIsUsedWhenTheHostSuppliesNone) {
+  testing::TempDir dir;
+  const Bytes vcek = Platform()->vcek().ToDer();
+  WriteFile(dir.File("vcek.pem"), Pem("CERTIFICATE", vcek));
+  WriteFile(dir.File("vcek.der"), vcek);
+  for (const char* file : {"vcek.pem", "vcek.der"}) {
+    EvidenceSource::Options o;
+    o.setup.provider = std::make_unique<NoVekProvider>();
+    ASSERT_THAT(AddEvidenceFiles(o.setup, "", dir.File(file)), IsOk()) << file;
+    auto source = EvidenceSource::New(std::move(o));
+    ASSERT_THAT(source, IsOk());
+    EXPECT_EQ(ParseDoc(**source).vek, vcek);
+  }
+  // A host that supplies its own VEK keeps it.
+  EvidenceSource::Options o;
+  o.setup.provider = std::make_unique<HostProvider>();
+  ASSERT_THAT(AddEvidenceFiles(o.setup, "", dir.File("vcek.der")), IsOk());
+  auto source = EvidenceSource::New(std::move(o));
+  ASSERT_THAT(source, IsOk());
+  EXPECT_EQ(ParseDoc(**source).vek, Bytes(300, 0x30));
+}
+
+TEST(EvidenceSource, BadEvidenceFilesStopTheStart) {
+  testing::TempDir dir;
+  WriteFile(dir.File("junk"), std::string_view("not a crl"));
+  WriteFile(dir.File("ark.der"), Platform()->ark().ToDer());  // RSA: not a VEK
+  ProviderSetup setup;
+  EXPECT_THAT(AddEvidenceFiles(setup, dir.File("junk"), ""),
+              StatusIs(StatusCode::kInvalidArgument, "server.bad_crl_file"));
+  EXPECT_THAT(AddEvidenceFiles(setup, dir.File("ark.der"), ""),  // a certificate is not a CRL
+              StatusIs(StatusCode::kInvalidArgument, "server.bad_crl_file"));
+  EXPECT_THAT(AddEvidenceFiles(setup, "", dir.File("junk")),
+              StatusIs(StatusCode::kInvalidArgument, "server.bad_vek_file"));
+  EXPECT_THAT(AddEvidenceFiles(setup, "", dir.File("ark.der")),
+              StatusIs(StatusCode::kInvalidArgument, "server.bad_vek_file"));
+  EXPECT_THAT(AddEvidenceFiles(setup, dir.File("missing"), ""), StatusIs(StatusCode::kUnavailable, "server.io"));
+  EXPECT_FALSE(setup.crl.has_value());
+  EXPECT_FALSE(setup.fallback_vek.has_value());
+  EXPECT_THAT(AddEvidenceFiles(setup, "", ""), IsOk());
 }
 
 TEST(EvidenceSource, ProviderSetupErrors) {

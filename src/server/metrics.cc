@@ -17,6 +17,7 @@ constexpr std::string_view kOperations = "perimeter_operations_total";
 constexpr std::string_view kSessionCloses = "perimeter_session_closes_total";
 constexpr std::string_view kEvidenceRefreshes = "perimeter_evidence_refreshes_total";
 constexpr std::string_view kReady = "perimeter_ready";
+constexpr std::string_view kWriteQueueBytes = "perimeter_write_queue_bytes";
 
 std::string FormatValue(double v) {
   if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
@@ -63,17 +64,21 @@ Metrics::Metrics() {
   add(kSessionsActive, "gauge", "Sessions past the handshake that are open.", {""});
   add(kConnectionsActive, "gauge", "Open connections, by transport.",
       {PrometheusLabel("transport", "tcp"), PrometheusLabel("transport", "websocket"),
-       PrometheusLabel("transport", "http")});
+       PrometheusLabel("transport", "http"), PrometheusLabel("transport", "probe")});
   add(kConnectionsTotal, "counter", "Accepted connections, by transport.",
       {PrometheusLabel("transport", "tcp"), PrometheusLabel("transport", "websocket"),
-       PrometheusLabel("transport", "http")});
+       PrometheusLabel("transport", "http"), PrometheusLabel("transport", "probe")});
   add(kConnectionsRejected, "counter", "Connections refused, by reason.",
-      {PrometheusLabel("reason", "limit")});
+      {PrometheusLabel("reason", "limit"), PrometheusLabel("reason", "probe_limit")});
   add(kOperations, "counter", "Executed session requests, by operation and status code.", {});
   add(kSessionCloses, "counter", "CLOSE records sent, by reason.", {});
   add(kEvidenceRefreshes, "counter", "Evidence refreshes, by result.",
       {PrometheusLabel("result", "ok"), PrometheusLabel("result", "error")});
   add(kReady, "gauge", "1 when the server is ready (evidence and store available, not draining).",
+      {""});
+  add(kWriteQueueBytes, "gauge",
+      "Response bytes waiting to be sent on all connections, plus the room reserved for the responses of "
+      "requests being executed.",
       {""});
 }
 
@@ -117,7 +122,7 @@ void Metrics::ConnectionRejected(std::string_view reason) {
   Add(kConnectionsRejected, PrometheusLabel("reason", reason), 1);
 }
 void Metrics::Operation(std::string_view op, std::string_view code) {
-  Add(kOperations, PrometheusLabel("op", op) + "," + PrometheusLabel("code", code), 1);
+  Add(kOperations, PrometheusLabel("operation", op) + "," + PrometheusLabel("code", code), 1);
 }
 void Metrics::SessionCloseSent(std::string_view reason) {
   Add(kSessionCloses, PrometheusLabel("reason", reason), 1);
@@ -126,6 +131,7 @@ void Metrics::EvidenceRefreshed(bool ok) {
   Add(kEvidenceRefreshes, PrometheusLabel("result", ok ? "ok" : "error"), 1);
 }
 void Metrics::SetReady(bool ready) { Set(kReady, "", ready ? 1 : 0); }
+void Metrics::SetWriteQueueBytes(std::size_t bytes) { Set(kWriteQueueBytes, "", static_cast<double>(bytes)); }
 
 double Metrics::Value(std::string_view family, std::string_view labels) const {
   std::lock_guard<std::mutex> lock(mu_);

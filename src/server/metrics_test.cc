@@ -20,7 +20,7 @@ TEST(Metrics, RendersPrometheusText) {
   EXPECT_NE(text.find("perimeter_handshakes_total{pattern=\"IK\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("perimeter_handshake_failures_total{reason=\"noise.decrypt_failed\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE perimeter_sessions_active gauge\nperimeter_sessions_active 1\n"), std::string::npos);
-  EXPECT_NE(text.find("perimeter_operations_total{op=\"put\",code=\"OK\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("perimeter_operations_total{operation=\"put\",code=\"OK\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("perimeter_connections_rejected_total{reason=\"limit\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("perimeter_evidence_refreshes_total{result=\"ok\"} 1\n"), std::string::npos);
   EXPECT_EQ(text.back(), '\n');

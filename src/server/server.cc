@@ -1,5 +1,6 @@
 #include "perimeter/server/server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -9,7 +10,9 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -20,6 +23,8 @@
 #include "perimeter/noise/framing.h"
 #include "perimeter/server/connection.h"
 #include "perimeter/server/log.h"
+#include "perimeter/session/limits.h"
+#include "server/write_queue.h"
 
 namespace perimeter::server {
 namespace {
@@ -35,6 +40,56 @@ using ErrorCode = boost::system::error_code;
 constexpr std::string_view kTransportTcp = "tcp";
 constexpr std::string_view kTransportWebSocket = "websocket";
 constexpr std::string_view kTransportHttp = "http";
+constexpr std::string_view kTransportProbe = "probe";
+
+// What one response can put in a connection's write queue: every record
+// carries a 16-byte tag and, on TCP, a 2-byte length; a chunked message has
+// a 13-byte header per record. get and list answers may carry a whole
+// message (a 1 MiB value, or 1,000 keys); the others fit one small record.
+constexpr std::size_t kRecordOverhead = 16 + 2;
+constexpr std::size_t kLargestResponseBytes =
+    session::kMaxMessageSize +
+    (session::kMaxMessageSize / session::kMaxChunkDataSize + 1) * (session::kChunkHeaderSize + kRecordOverhead);
+constexpr std::size_t kSmallResponseBytes = 512;
+static_assert(kLargestResponseBytes * 2 <= kMinTotalWriteQueueBytes);
+
+std::size_t MaxResponseBytes(const session::Request& r) {
+  switch (r.operation()) {
+    case session::Operation::kGet:
+    case session::Operation::kList:
+      return kLargestResponseBytes;
+    case session::Operation::kWhoami:
+    case session::Operation::kPut:
+    case session::Operation::kDelete:
+      return kSmallResponseBytes;
+  }
+  return kLargestResponseBytes;
+}
+
+// Roughly what a complete request holds in memory.
+std::size_t RequestBytes(const session::Request& r) {
+  return 64 + std::visit(
+                  [](const auto& body) -> std::size_t {
+                    using T = std::decay_t<decltype(body)>;
+                    if constexpr (std::is_same_v<T, session::PutRequest>) {
+                      return body.key.size() + body.value.size();
+                    } else if constexpr (std::is_same_v<T, session::GetRequest> ||
+                                         std::is_same_v<T, session::DeleteRequest>) {
+                      return body.key.size();
+                    } else if constexpr (std::is_same_v<T, session::ListRequest>) {
+                      return body.prefix.size() + body.page_token.size();
+                    } else {
+                      return 0;
+                    }
+                  },
+                  r.body);
+}
+
+// Complete requests waiting to be executed on one connection: reading stops
+// (the rest wait in the socket) once there are this many, or once they hold
+// a largest message's worth of bytes.
+constexpr std::size_t kMaxQueuedRequests = 4;
+constexpr std::size_t kMaxQueuedRequestBytes = session::kMaxMessageSize;
 
 class NoiseSession;
 
@@ -49,6 +104,10 @@ struct Core {
 
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> probe_connections{0};
+  // Bytes queued to send on every connection, plus reservations for
+  // responses being produced. Outlives the sessions (declared before io).
+  internal::SendBudget budget;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -68,6 +127,7 @@ struct Core {
         evidence(e),
         service(s),
         metrics(m),
+        budget(o.max_total_write_queue_bytes),
         io(o.io_threads),
         workers(static_cast<std::size_t>(o.worker_threads)) {}
 };
@@ -76,16 +136,19 @@ struct Core {
 // by the destructor on every path.
 class Slot {
  public:
-  Slot(Core* core, std::string_view transport) : core_(core), transport_(transport) {
+  // `counter` (core->connections or core->probe_connections) already counts it.
+  Slot(Core* core, std::string_view transport, std::atomic<std::size_t>* counter)
+      : core_(core), transport_(transport), counter_(counter) {
     core_->metrics->ConnectionOpened(transport_);
   }
-  Slot(Slot&& o) noexcept : core_(std::exchange(o.core_, nullptr)), transport_(o.transport_) {}
+  Slot(Slot&& o) noexcept
+      : core_(std::exchange(o.core_, nullptr)), transport_(o.transport_), counter_(o.counter_) {}
   Slot& operator=(Slot&&) = delete;
   Slot(const Slot&) = delete;
   ~Slot() {
     if (core_ == nullptr) return;
     core_->metrics->ConnectionClosed(transport_);
-    core_->connections.fetch_sub(1);
+    counter_->fetch_sub(1);
     core_->cv.notify_all();
   }
   void Retag(std::string_view transport) {
@@ -97,17 +160,23 @@ class Slot {
  private:
   Core* core_;
   std::string_view transport_;
+  std::atomic<std::size_t>* counter_;
 };
 
 std::optional<Slot> Admit(Core& core, std::string_view transport) {
-  const std::size_t n = core.connections.fetch_add(1) + 1;
-  if (n > core.options.max_connections) {
-    core.connections.fetch_sub(1);
-    core.metrics->ConnectionRejected("limit");
-    LogEvent(LogLevel::kDebug, "connection.rejected", {{"reason", "limit"}, {"transport", std::string(transport)}});
+  const bool probe = transport == kTransportProbe;
+  std::atomic<std::size_t>& counter = probe ? core.probe_connections : core.connections;
+  const std::size_t limit = probe ? kMaxProbeConnections : core.options.max_connections;
+  const std::string_view reason = probe ? "probe_limit" : "limit";
+  const std::size_t n = counter.fetch_add(1) + 1;
+  if (n > limit) {
+    counter.fetch_sub(1);
+    core.metrics->ConnectionRejected(reason);
+    LogEvent(LogLevel::kDebug, "connection.rejected",
+             {{"reason", std::string(reason)}, {"transport", std::string(transport)}});
     return std::nullopt;
   }
-  return std::optional<Slot>(std::in_place, &core, transport);
+  return std::optional<Slot>(std::in_place, &core, transport, &counter);
 }
 
 // ---------------------------------------------------------------------------
@@ -116,8 +185,15 @@ std::optional<Slot> Admit(Core& core, std::string_view transport) {
 class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
  public:
   NoiseSession(Core& core, asio::any_io_executor strand, Slot slot)
-      : core_(core), strand_(std::move(strand)), slot_(std::move(slot)), timer_(strand_), write_timer_(strand_) {}
-  virtual ~NoiseSession() = default;
+      : core_(core),
+        strand_(std::move(strand)),
+        slot_(std::move(slot)),
+        timer_(strand_),
+        write_timer_(strand_),
+        queue_(&core_.budget) {}
+  virtual ~NoiseSession() {
+    if (reserved_ + credit_ != 0) core_.budget.Release(reserved_ + credit_);
+  }
   NoiseSession(const NoiseSession&) = delete;
   NoiseSession& operator=(const NoiseSession&) = delete;
 
@@ -164,8 +240,10 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
  protected:
   // Reads one frame body; completes with OnFrame() or OnReadError().
   virtual void ReadFrame() = 0;
-  // Writes `wire` (a queued, already wrapped frame); completes with OnWriteDone().
-  virtual void WriteFrame(const Bytes& wire) = 0;
+  // Writes `wire` (the queue's front, already wrapped); completes with
+  // OnWriteDone(). The write's completion handler must hold `wire`: the
+  // transport may read it until then, even after an abort.
+  virtual void WriteFrame(std::shared_ptr<const Bytes> wire) = 0;
   // The transport's form of a frame body (TCP: the length prefix).
   virtual Result<Bytes> Wrap(Bytes body) = 0;
   // Ends the transport: kGraceful after a CLOSE record, kAbort otherwise.
@@ -192,14 +270,15 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
       Finish(CloseKind::kAbort);
       return;
     }
-    queued_bytes_ -= write_queue_.front().size();
-    write_queue_.pop_front();
-    if (!write_queue_.empty()) {
+    queue_.PopFront();
+    if (!queue_.empty()) {
       StartWrite();
     } else if (closing_) {
       Finish(CloseKind::kGraceful);
       return;
     }
+    // Room was made: the next request's response may fit now.
+    PumpWork();
     MaybeRead();
   }
 
@@ -210,9 +289,13 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
   bool writing_ = false;
 
  private:
+  // Reading pauses while the responses wait for the peer to read them, and
+  // while enough complete requests wait to be executed; OnWriteDone and the
+  // end of each request resume it.
   void MaybeRead() {
     if (reading_ || finished_ || closing_ || conn_ == nullptr || conn_->closed() || conn_->draining()) return;
-    if (queued_bytes_ > core_.options.max_write_queue_bytes) return;  // resumed by OnWriteDone
+    if (queue_.bytes() > core_.options.max_write_queue_bytes) return;
+    if (work_.size() >= kMaxQueuedRequests || work_bytes_ >= kMaxQueuedRequestBytes) return;
     reading_ = true;
     ReadFrame();
   }
@@ -225,17 +308,30 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
         Finish(CloseKind::kAbort);
         return;
       }
-      queued_bytes_ += wire->size();
-      write_queue_.push_back(std::move(wire).value());
+      // A response's frames use up the room reserved for it first, so that
+      // the budget never counts them twice.
+      const std::size_t prepaid = std::min(credit_, wire->size());
+      credit_ -= prepaid;
+      queue_.Push(std::move(wire).value(), prepaid);
     }
-    for (PendingRequest& r : out.requests) work_.push_back(std::move(r));
     if (out.close == CloseKind::kAbort) {
       Finish(CloseKind::kAbort);
       return;
     }
-    if (out.close == CloseKind::kGraceful) closing_ = true;
-    if (!writing_ && !write_queue_.empty()) StartWrite();
-    if (closing_ && !writing_ && write_queue_.empty()) {
+    if (out.close == CloseKind::kGraceful) {
+      // The CLOSE record is the session's last word: nothing received
+      // before it and not yet executed is executed after it.
+      closing_ = true;
+      DropWork();
+    }
+    if (!closing_) {
+      for (PendingRequest& r : out.requests) {
+        work_bytes_ += RequestBytes(r.request);
+        work_.push_back(std::move(r));
+      }
+    }
+    if (!writing_ && !queue_.empty()) StartWrite();
+    if (closing_ && !writing_ && queue_.empty()) {
       Finish(CloseKind::kGraceful);
       return;
     }
@@ -251,21 +347,63 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
       LogEvent(LogLevel::kDebug, "session.write_timeout");
       self->Finish(CloseKind::kAbort);
     });
-    WriteFrame(write_queue_.front());
+    WriteFrame(queue_.Front());
   }
 
-  // Requests run one at a time per connection, in arrival order.
+  void DropWork() {
+    work_.clear();
+    work_bytes_ = 0;
+  }
+
+  // Requests run one at a time per connection, in arrival order. One starts
+  // only when its largest possible response fits: beside what this
+  // connection has queued, within max_write_queue_bytes (or the queue is
+  // empty), and within the server-wide budget, where the room is reserved
+  // until the response is queued. Otherwise it waits: OnWriteDone (this
+  // connection's queue drains) or the budget's wake-up (others' do) resumes.
   void PumpWork() {
     if (working_ || work_.empty() || finished_) return;
+    if (closing_) {
+      DropWork();
+      return;
+    }
+    const std::size_t need = MaxResponseBytes(work_.front().request);
+    const std::size_t queued = queue_.bytes();
+    if (queued != 0 && queued + need > core_.options.max_write_queue_bytes) return;
+    if (!core_.budget.TryReserve(need)) {
+      WaitForBudget(need);
+      return;
+    }
+    reserved_ = need;
     working_ = true;
     PendingRequest request = std::move(work_.front());
     work_.pop_front();
+    work_bytes_ -= RequestBytes(request.request);
     asio::post(core_.workers, [self = shared_from_this(), request = std::move(request)] {
       session::Response response = self->core_.service->Execute(request.user_id, request.request);
       asio::post(self->strand_, [self, response = std::move(response)]() mutable {
         self->working_ = false;
+        // The response's frames take over its reservation (Apply may start
+        // the next request, with a reservation of its own); the rest goes.
+        self->credit_ = std::exchange(self->reserved_, 0);
+        if (!self->finished_) self->Apply(self->conn_->OnResponse(std::move(response), Clock::now()));
+        if (self->credit_ != 0) self->core_.budget.Release(std::exchange(self->credit_, 0));
         if (self->finished_) return;
-        self->Apply(self->conn_->OnResponse(std::move(response), Clock::now()));
+        self->PumpWork();
+        self->MaybeRead();
+      });
+    });
+    MaybeRead();  // the backlog shrank
+  }
+
+  // The wake-up holds the session: while it waits it may have nothing else
+  // pending (no read, no write, no timer) to keep it alive.
+  void WaitForBudget(std::size_t need) {
+    if (waiting_for_budget_) return;
+    waiting_for_budget_ = true;
+    core_.budget.Wait(need, [self = shared_from_this()] {
+      asio::post(self->strand_, [self] {
+        self->waiting_for_budget_ = false;
         self->PumpWork();
         self->MaybeRead();
       });
@@ -294,11 +432,10 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
     finished_ = true;
     timer_.cancel();
     write_timer_.cancel();
-    work_.clear();
-    if (kind == CloseKind::kAbort) {
-      write_queue_.clear();
-      queued_bytes_ = 0;
-    }
+    DropWork();
+    // A write still in flight keeps its frame (and the frame stays counted)
+    // until its completion handler runs.
+    if (kind == CloseKind::kAbort) queue_.DropPending(/*front_in_flight=*/writing_);
     if (conn_ != nullptr) conn_->OnTransportClosed();
     if (registered_) {
       std::lock_guard<std::mutex> lock(core_.mu);
@@ -314,10 +451,13 @@ class NoiseSession : public std::enable_shared_from_this<NoiseSession> {
   asio::steady_timer write_timer_;
   std::optional<Clock::time_point> armed_;
   std::unique_ptr<Connection> conn_;
-  std::deque<Bytes> write_queue_;
-  std::size_t queued_bytes_ = 0;
-  std::deque<PendingRequest> work_;
+  internal::WriteQueue queue_;
+  std::deque<PendingRequest> work_;  // complete requests not yet started
+  std::size_t work_bytes_ = 0;       // RequestBytes of work_
+  std::size_t reserved_ = 0;         // budget reserved for the running request's response
+  std::size_t credit_ = 0;           // while its response is applied: the part not yet used
   bool working_ = false;
+  bool waiting_for_budget_ = false;
   bool closing_ = false;
   bool registered_ = false;
   std::uint64_t id_ = 0;
@@ -358,9 +498,11 @@ class TcpSession final : public NoiseSession {
     });
   }
 
-  void WriteFrame(const Bytes& wire) override {
-    asio::async_write(socket_, asio::buffer(wire),
-                      [self = Self()](const ErrorCode& ec, std::size_t) { self->OnWriteDone(ec); });
+  void WriteFrame(std::shared_ptr<const Bytes> wire) override {
+    const asio::const_buffer buffer = asio::buffer(*wire);
+    asio::async_write(socket_, buffer, [self = Self(), wire = std::move(wire)](const ErrorCode& ec, std::size_t) {
+      self->OnWriteDone(ec);
+    });
   }
 
   Result<Bytes> Wrap(Bytes body) override { return noise::EncodeFrame(body); }
@@ -462,8 +604,11 @@ class WsSession final : public NoiseSession {
     });
   }
 
-  void WriteFrame(const Bytes& wire) override {
-    ws_.async_write(asio::buffer(wire), [self = Self()](const ErrorCode& ec, std::size_t) { self->OnWriteDone(ec); });
+  void WriteFrame(std::shared_ptr<const Bytes> wire) override {
+    const asio::const_buffer buffer = asio::buffer(*wire);
+    ws_.async_write(buffer, [self = Self(), wire = std::move(wire)](const ErrorCode& ec, std::size_t) {
+      self->OnWriteDone(ec);
+    });
   }
 
   Result<Bytes> Wrap(Bytes body) override { return body; }
@@ -489,11 +634,12 @@ class WsSession final : public NoiseSession {
 };
 
 // ---------------------------------------------------------------------------
-// HTTP: one request per connection: the WebSocket upgrade or a probe.
+// HTTP: one request per connection: the WebSocket upgrade or a probe. On
+// the probe listener (`probe_only`) there is no WebSocket.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(Core& core, tcp::socket socket, Slot slot)
-      : core_(core), stream_(std::move(socket)), slot_(std::move(slot)) {}
+  HttpSession(Core& core, tcp::socket socket, Slot slot, bool probe_only = false)
+      : core_(core), stream_(std::move(socket)), slot_(std::move(slot)), probe_only_(probe_only) {}
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -521,7 +667,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::string_view target(req.target().data(), req.target().size());
     target = target.substr(0, target.find('?'));
     if (websocket::is_upgrade(req)) {
-      if (target != kWebSocketPath) return Respond(http::status::not_found, "not found\n", "text/plain");
+      if (probe_only_ || target != kWebSocketPath) return Respond(http::status::not_found, "not found\n", "text/plain");
       if (core_.draining.load()) {
         return Respond(http::status::service_unavailable, "draining\n", "text/plain");
       }
@@ -546,6 +692,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (target == "/metrics") {
       core_.metrics->SetReady(core_.ready());
+      core_.metrics->SetWriteQueueBytes(core_.budget.used());
       return Respond(http::status::ok, core_.metrics->RenderPrometheus(), "text/plain; version=0.0.4; charset=utf-8");
     }
     return Respond(http::status::not_found, "not found\n", "text/plain");
@@ -590,6 +737,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Core& core_;
   beast::tcp_stream stream_;
   std::optional<Slot> slot_;
+  const bool probe_only_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::optional<http::response<http::string_body>> response_;
@@ -620,7 +768,10 @@ struct Server::Impl {
       : core(std::make_unique<Core>(o, e, s, m)),
         tcp_acceptor(asio::make_strand(core->io)),
         http_acceptor(asio::make_strand(core->io)),
-        refresh_timer(core->io),
+        probe_acceptor(asio::make_strand(core->io)),
+        // On a strand of its own: ScheduleRefresh (after a refresh on a
+        // worker) and Stop's cancel reach it from different threads.
+        refresh_timer(asio::make_strand(core->io)),
         guard(core->io.get_executor()) {}
 
   Status Listen(tcp::acceptor& acceptor, const std::string& address, std::string& bound) {
@@ -669,8 +820,27 @@ struct Server::Impl {
     });
   }
 
+  // The probe listener: its own connection count (kMaxProbeConnections),
+  // outside max_connections.
+  void AcceptProbe() {
+    probe_acceptor.async_accept(asio::make_strand(core->io), [this](const ErrorCode& ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !probe_acceptor.is_open()) return;
+      if (!ec) {
+        std::optional<Slot> slot = Admit(*core, kTransportProbe);
+        if (slot) {
+          std::make_shared<HttpSession>(*core, std::move(socket), std::move(*slot), /*probe_only=*/true)->Run();
+        } else {
+          ErrorCode ignored;
+          socket.close(ignored);
+        }
+      }
+      AcceptProbe();
+    });
+  }
+
+  // On refresh_timer's strand.
   void ScheduleRefresh() {
-    if (core->options.evidence_refresh.count() <= 0) return;
+    if (refresh_stopped || core->options.evidence_refresh.count() <= 0) return;
     refresh_timer.expires_after(core->options.evidence_refresh);
     refresh_timer.async_wait([this](const ErrorCode& ec) {
       if (ec) return;
@@ -699,11 +869,14 @@ struct Server::Impl {
   std::unique_ptr<Core> core;
   tcp::acceptor tcp_acceptor;
   tcp::acceptor http_acceptor;
+  tcp::acceptor probe_acceptor;
   asio::steady_timer refresh_timer;
+  bool refresh_stopped = false;  // on refresh_timer's strand
   asio::executor_work_guard<asio::io_context::executor_type> guard;
   std::vector<std::thread> threads;
   std::string tcp_address;
   std::string http_address;
+  std::string probe_address;
   std::mutex lifecycle_mu;
   bool drained = false;  // GUARDED_BY(lifecycle_mu)
   bool stopped = false;  // GUARDED_BY(lifecycle_mu)
@@ -716,7 +889,8 @@ Server::~Server() { Stop(); }
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, EvidenceSource* evidence,
                                               WorkloadService* service, Metrics* metrics) {
   if (evidence == nullptr || service == nullptr || metrics == nullptr || options.io_threads < 1 ||
-      options.worker_threads < 1 || options.max_connections == 0) {
+      options.io_threads > kMaxThreads || options.worker_threads < 1 || options.worker_threads > kMaxThreads ||
+      options.max_connections == 0 || options.max_total_write_queue_bytes < kMinTotalWriteQueueBytes) {
     return InvalidArgumentError("server.bad_options", "server: missing dependencies or bad limits");
   }
   if (options.listen.empty() && options.http_listen.empty()) {
@@ -729,23 +903,30 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options, Evid
   if (!options.http_listen.empty()) {
     PERIMETER_RETURN_IF_ERROR(impl->Listen(impl->http_acceptor, options.http_listen, impl->http_address));
   }
+  if (!options.probe_listen.empty()) {
+    PERIMETER_RETURN_IF_ERROR(impl->Listen(impl->probe_acceptor, options.probe_listen, impl->probe_address));
+  }
   std::unique_ptr<Server> server(new Server(std::move(impl)));
   Impl& i = *server->impl_;
   if (!options.listen.empty()) asio::post(i.tcp_acceptor.get_executor(), [&i] { i.AcceptTcp(); });
   if (!options.http_listen.empty()) asio::post(i.http_acceptor.get_executor(), [&i] { i.AcceptHttp(); });
-  asio::post(i.core->io, [&i] { i.ScheduleRefresh(); });
+  if (!options.probe_listen.empty()) asio::post(i.probe_acceptor.get_executor(), [&i] { i.AcceptProbe(); });
+  asio::post(i.refresh_timer.get_executor(), [&i] { i.ScheduleRefresh(); });
   metrics->SetReady(i.core->ready());
   for (int t = 0; t < options.io_threads; ++t) {
     i.threads.emplace_back([&i] { i.core->io.run(); });
   }
   LogEvent(LogLevel::kInfo, "server.listening",
-           {{"tcp", i.tcp_address}, {"http", i.http_address}, {"io_threads", options.io_threads},
+           {{"tcp", i.tcp_address}, {"http", i.http_address}, {"probe", i.probe_address},
+            {"io_threads", options.io_threads},
             {"worker_threads", options.worker_threads}, {"max_connections", options.max_connections}});
   return server;
 }
 
 std::string Server::tcp_address() const { return impl_->tcp_address; }
 std::string Server::http_address() const { return impl_->http_address; }
+std::string Server::probe_address() const { return impl_->probe_address; }
+std::size_t Server::write_queue_bytes() const { return impl_->core->budget.used(); }
 bool Server::ready() const { return impl_->core->ready(); }
 std::size_t Server::connections() const { return impl_->core->connections.load(); }
 
@@ -792,7 +973,14 @@ void Server::Stop() {
     ErrorCode ignored;
     i.http_acceptor.close(ignored);
   });
-  asio::post(i.refresh_timer.get_executor(), [&i] { i.refresh_timer.cancel(); });
+  asio::post(i.probe_acceptor.get_executor(), [&i] {
+    ErrorCode ignored;
+    i.probe_acceptor.close(ignored);
+  });
+  asio::post(i.refresh_timer.get_executor(), [&i] {
+    i.refresh_stopped = true;
+    i.refresh_timer.cancel();
+  });
   for (auto& s : i.LiveSessions()) s->PostAbort();
   // Give the posted closes a moment to run, then stop the loop regardless.
   i.guard.reset();
@@ -804,6 +992,8 @@ void Server::Stop() {
   for (std::thread& t : i.threads) t.join();
   i.threads.clear();
   core.workers.join();
+  // Sessions destroyed from here on (with the io_context) wake no one.
+  core.budget.Close();
   LogEvent(LogLevel::kInfo, "server.stopped");
 }
 

@@ -50,8 +50,8 @@ TEST_F(WorkloadServiceTest, PutGetDeleteRoundTrip) {
   session::Response del = Run(User(1), testing::Delete(7, "k"));
   EXPECT_EQ(del.code, StatusCode::kNotFound);
   EXPECT_EQ(del.reason, kReasonNotFound);
-  EXPECT_EQ(metrics_.Value("perimeter_operations_total", "op=\"get\",code=\"NOT_FOUND\""), 1);
-  EXPECT_EQ(metrics_.Value("perimeter_operations_total", "op=\"put\",code=\"OK\""), 2);
+  EXPECT_EQ(metrics_.Value("perimeter_operations_total", "operation=\"get\",code=\"NOT_FOUND\""), 1);
+  EXPECT_EQ(metrics_.Value("perimeter_operations_total", "operation=\"put\",code=\"OK\""), 2);
 }
 
 TEST_F(WorkloadServiceTest, UsersCannotReachEachOthersRecords) {
@@ -129,6 +129,116 @@ TEST_F(WorkloadServiceTest, LongKeysGetHandleTokensBoundToUserAndPrefix) {
   Bytes forged = page.next_page_token;
   forged.back() ^= 1;
   EXPECT_EQ(Run(User(1), testing::List(7, "long/", forged, 1)).reason, kReasonBadPageToken);
+}
+
+// Finding: the handle table was shared by all users and evicted oldest
+// first, so one user's lists evicted everybody else's page tokens.
+TEST_F(WorkloadServiceTest, OneUsersListsDoNotEvictAnothersLongTokens) {
+  const std::string alice = User(1), mallory = User(2);
+  const std::string long_key = "long/" + std::string(400, 'k');
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Run(alice, testing::Put(1, long_key + std::to_string(i), Bytes{1})).code, StatusCode::kOk);
+    ASSERT_EQ(Run(mallory, testing::Put(1, long_key + std::to_string(i), Bytes{1})).code, StatusCode::kOk);
+  }
+  session::Response first = Run(alice, testing::List(2, "", {}, 1));
+  ASSERT_EQ(first.code, StatusCode::kOk);
+  const Bytes token = std::get<session::ListResult>(*first.result).next_page_token;
+  ASSERT_EQ(token.size(), 17u);  // a handle
+  session::Response mallorys_first = Run(mallory, testing::List(3, "", {}, 1));
+  const Bytes mallory_token = std::get<session::ListResult>(*mallorys_first.result).next_page_token;
+  ASSERT_EQ(mallory_token.size(), 17u);
+  for (std::size_t i = 0; i < kMaxLongTokens + 100; ++i) {
+    ASSERT_EQ(Run(mallory, testing::List(4, "", {}, 1)).code, StatusCode::kOk);
+  }
+  session::Response again = Run(alice, testing::List(5, "", token, 1));
+  ASSERT_EQ(again.code, StatusCode::kOk) << again.reason;
+  EXPECT_EQ(std::get<session::ListResult>(*again.result).keys, std::vector<std::string>{long_key + "1"});
+  // Mallory's own oldest handles went instead (kMaxLongTokensPerUser each).
+  EXPECT_EQ(Run(mallory, testing::List(6, "", mallory_token, 1)).reason, kReasonBadPageToken);
+}
+
+TEST_F(WorkloadServiceTest, AFullHandleTableEvictsFromTheUsersHoldingTheMost) {
+  const std::string long_key = "long/" + std::string(400, 'k');
+  const std::string alice = User(0);
+  ASSERT_EQ(Run(alice, testing::Put(1, long_key + "0", Bytes{1})).code, StatusCode::kOk);
+  ASSERT_EQ(Run(alice, testing::Put(1, long_key + "1", Bytes{1})).code, StatusCode::kOk);
+  const Bytes token = std::get<session::ListResult>(*Run(alice, testing::List(2, "", {}, 1)).result).next_page_token;
+  ASSERT_EQ(token.size(), 17u);
+  // More users than the table has room for at kMaxLongTokensPerUser each.
+  const std::size_t users = kMaxLongTokens / kMaxLongTokensPerUser + 10;
+  for (std::size_t u = 1; u <= users; ++u) {
+    Bytes raw(32, 0);
+    raw[0] = static_cast<std::uint8_t>(u);
+    raw[1] = static_cast<std::uint8_t>(u >> 8);
+    raw[2] = 0x5a;
+    const std::string user = keys::UserIdFromStaticKey(raw).value();
+    ASSERT_EQ(Run(user, testing::Put(1, long_key + "0", Bytes{1})).code, StatusCode::kOk);
+    ASSERT_EQ(Run(user, testing::Put(1, long_key + "1", Bytes{1})).code, StatusCode::kOk);
+    for (std::size_t i = 0; i < kMaxLongTokensPerUser; ++i) {
+      ASSERT_EQ(Run(user, testing::List(3, "", {}, 1)).code, StatusCode::kOk);
+    }
+  }
+  EXPECT_EQ(Run(alice, testing::List(4, "", token, 1)).code, StatusCode::kOk);
+}
+
+TEST(WorkloadServiceQuota, RecordAndByteQuotasAnswerQuotaExceeded) {
+  testing::TestStore store;
+  Metrics metrics;
+  WorkloadService service(store.store.get(), &metrics, UserQuota{/*max_bytes=*/1000, /*max_records=*/3});
+  const std::string u = User(1);
+  const auto put = [&](const std::string& key, std::size_t size) {
+    return service.Execute(u, testing::Put(1, key, Bytes(size, 1)));
+  };
+  ASSERT_EQ(put("a", 400).code, StatusCode::kOk);
+  ASSERT_EQ(put("b", 400).code, StatusCode::kOk);
+  // Bytes: 800 + 201 > 1000.
+  session::Response over = put("c", 201);
+  EXPECT_EQ(over.code, StatusCode::kResourceExhausted);
+  EXPECT_EQ(over.reason, kReasonQuotaExceeded);
+  EXPECT_EQ(over.operation, session::Operation::kPut);
+  EXPECT_EQ(service.Execute(u, testing::Get(2, "c")).code, StatusCode::kNotFound);  // nothing stored
+  ASSERT_EQ(put("c", 200).code, StatusCode::kOk);  // exactly 1000
+  // Records: a fourth is refused, even an empty one.
+  EXPECT_EQ(put("d", 0).reason, kReasonQuotaExceeded);
+  // An overwrite counts the difference: growing "a" by 1 is over, shrinking is fine.
+  EXPECT_EQ(put("a", 401).reason, kReasonQuotaExceeded);
+  ASSERT_EQ(put("a", 100).code, StatusCode::kOk);  // 700
+  ASSERT_EQ(put("a", 400).code, StatusCode::kOk);  // 1000 again
+  // Deleting frees both.
+  ASSERT_EQ(service.Execute(u, testing::Delete(3, "b")).code, StatusCode::kOk);
+  ASSERT_EQ(put("d", 400).code, StatusCode::kOk);
+  EXPECT_EQ(put("e", 0).reason, kReasonQuotaExceeded);
+  // Another user has a quota of their own.
+  EXPECT_EQ(service.Execute(User(2), testing::Put(4, "a", Bytes(1000, 1))).code, StatusCode::kOk);
+  EXPECT_EQ(metrics.Value("perimeter_operations_total", "operation=\"put\",code=\"RESOURCE_EXHAUSTED\""), 4);
+  // The accounting matches the store.
+  const store::UserUsage usage = store.store->Usage(u).value();
+  EXPECT_EQ(usage.records, 3u);
+  EXPECT_EQ(usage.value_bytes, 1000u);
+}
+
+TEST(WorkloadServiceQuota, UsageIsReadFromTheStoreAndAShrinkingPutIsAlwaysAllowed) {
+  testing::TestStore store;
+  const std::string u = User(1);
+  {
+    WorkloadService unlimited(store.store.get(), nullptr, UserQuota{0, 0});  // 0 = no limit
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_EQ(unlimited.Execute(u, testing::Put(1, "k" + std::to_string(i), Bytes(300, 1))).code,
+                StatusCode::kOk);
+    }
+  }
+  // A new process with a lower quota: the user is over it (5 records, 1500 bytes).
+  WorkloadService service(store.store.get(), nullptr, UserQuota{1000, 4});
+  EXPECT_EQ(service.Execute(u, testing::Put(2, "new", Bytes{})).reason, kReasonQuotaExceeded);
+  EXPECT_EQ(service.Execute(u, testing::Put(3, "k0", Bytes(301, 1))).reason, kReasonQuotaExceeded);
+  EXPECT_EQ(service.Execute(u, testing::Put(4, "k0", Bytes(300, 2))).code, StatusCode::kOk);  // same size
+  EXPECT_EQ(service.Execute(u, testing::Put(5, "k0", Bytes(10, 2))).code, StatusCode::kOk);   // shrinks
+  EXPECT_EQ(service.Execute(u, testing::Delete(6, "k1")).code, StatusCode::kOk);
+  EXPECT_EQ(service.Execute(u, testing::Delete(7, "k1")).code, StatusCode::kNotFound);
+  // 4 records, 910 bytes: one more record is over, growing by 90 is not.
+  EXPECT_EQ(service.Execute(u, testing::Put(8, "new", Bytes{})).reason, kReasonQuotaExceeded);
+  EXPECT_EQ(service.Execute(u, testing::Put(9, "k0", Bytes(100, 2))).code, StatusCode::kOk);
+  EXPECT_EQ(service.Execute(u, testing::Put(10, "k0", Bytes(101, 2))).reason, kReasonQuotaExceeded);
 }
 
 TEST_F(WorkloadServiceTest, BadPageTokenIsARequestError) {

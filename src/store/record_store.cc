@@ -151,6 +151,7 @@ struct RecordStore::Impl {
   SqliteStmt put, get, del, count, begin, commit, rollback;
   SqliteStmt list[4];
   SqliteStmt min_generation, generation_used, rows_of_generation, reencrypt_update;
+  SqliteStmt usage, value_size;
 
   std::map<AeadCacheKey, crypto::Aead, AeadCacheLess> aead_cache;
   std::uint64_t cache_epoch = 0;
@@ -361,6 +362,13 @@ struct RecordStore::Impl {
     for (int i = 0; i < 4; ++i) {
       PERIMETER_ASSIGN_OR_RETURN(list[i], Prepare(h, kListSql[i]));
     }
+    // length() of a BLOB reads the row header only, not the value.
+    PERIMETER_ASSIGN_OR_RETURN(
+        usage, Prepare(h, "SELECT count(*), coalesce(sum(length(ciphertext)), 0) FROM records "
+                          "WHERE user_id = ?1"));
+    PERIMETER_ASSIGN_OR_RETURN(
+        value_size, Prepare(h, "SELECT length(ciphertext) FROM records "
+                               "WHERE user_id = ?1 AND record_key = ?2"));
     // Index-only probes: one per generation in use, O(log n) each.
     PERIMETER_ASSIGN_OR_RETURN(
         min_generation, Prepare(h, "SELECT min(key_generation) FROM records WHERE key_generation >= ?1"));
@@ -550,6 +558,42 @@ Result<std::uint64_t> RecordStore::Count(std::string_view user_id) {
   const std::int64_t n = sqlite3_column_int64(s, 0);
   if (n < 0) return CorruptError("negative count");
   return static_cast<std::uint64_t>(n);
+}
+
+Result<UserUsage> RecordStore::Usage(std::string_view user_id) {
+  PERIMETER_RETURN_IF_ERROR(keys::ValidateUserId(user_id));
+  std::lock_guard lock(impl_->mu);
+  Impl& m = *impl_;
+  sqlite3_stmt* s = m.usage.get();
+  ScopedReset reset(s);
+  PERIMETER_RETURN_IF_ERROR(BindText(m.db.get(), s, 1, user_id));
+  const int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) return SqliteError(m.db.get(), rc, "usage");
+  const std::int64_t n = sqlite3_column_int64(s, 0);
+  const std::int64_t bytes = sqlite3_column_int64(s, 1);
+  // Every ciphertext is the value plus the tag (the table's CHECK).
+  const std::int64_t tags = n * static_cast<std::int64_t>(crypto::kAeadTagSize);
+  if (n < 0 || bytes < tags) return CorruptError("usage out of range");
+  return UserUsage{static_cast<std::uint64_t>(n), static_cast<std::uint64_t>(bytes - tags)};
+}
+
+Result<std::uint64_t> RecordStore::ValueSize(std::string_view user_id, std::string_view key) {
+  PERIMETER_RETURN_IF_ERROR(keys::ValidateUserId(user_id));
+  PERIMETER_RETURN_IF_ERROR(ValidateKey(key));
+  std::lock_guard lock(impl_->mu);
+  Impl& m = *impl_;
+  sqlite3_stmt* s = m.value_size.get();
+  ScopedReset reset(s);
+  PERIMETER_RETURN_IF_ERROR(BindText(m.db.get(), s, 1, user_id));
+  PERIMETER_RETURN_IF_ERROR(BindBlob(m.db.get(), s, 2, AsBytes(key)));
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return NotFoundError("store.not_found", "store: no such record");
+  if (rc != SQLITE_ROW) return SqliteError(m.db.get(), rc, "value size");
+  const std::int64_t length = sqlite3_column_int64(s, 0);
+  if (length < static_cast<std::int64_t>(crypto::kAeadTagSize)) {
+    return CorruptError("ciphertext length out of range");
+  }
+  return static_cast<std::uint64_t>(length) - crypto::kAeadTagSize;
 }
 
 Result<std::vector<keys::Generation>> RecordStore::GenerationsInUse() {

@@ -290,5 +290,27 @@ TEST_F(RecordStoreTest, RefusesForeignDatabases) {
   EXPECT_THAT(RecordStore::Open(text, keys_.get()), StatusIs(StatusCode::kDataLoss, "store.corrupt"));
 }
 
+// The read-only accounting the server's quotas use.
+TEST_F(RecordStoreTest, UsageAndValueSize) {
+  const std::string u = User(1);
+  EXPECT_EQ(store_->Usage(u).value().records, 0u);
+  EXPECT_EQ(store_->Usage(u).value().value_bytes, 0u);
+  ASSERT_THAT(store_->Put(u, "a", Bytes(100, 1)), IsOk());
+  ASSERT_THAT(store_->Put(u, "b", Bytes{}), IsOk());
+  ASSERT_THAT(store_->Put(User(2), "a", Bytes(7, 1)), IsOk());
+  EXPECT_EQ(store_->Usage(u).value().records, 2u);
+  EXPECT_EQ(store_->Usage(u).value().value_bytes, 100u);
+  EXPECT_EQ(store_->ValueSize(u, "a").value(), 100u);
+  EXPECT_EQ(store_->ValueSize(u, "b").value(), 0u);
+  EXPECT_THAT(store_->ValueSize(u, "c"), StatusIs(StatusCode::kNotFound, "store.not_found"));
+  ASSERT_THAT(store_->Put(u, "a", Bytes(30, 1)), IsOk());  // overwrite
+  EXPECT_EQ(store_->Usage(u).value().value_bytes, 30u);
+  ASSERT_THAT(store_->Delete(u, "a"), IsOk());
+  EXPECT_EQ(store_->Usage(u).value().records, 1u);
+  EXPECT_EQ(store_->Usage(u).value().value_bytes, 0u);
+  EXPECT_EQ(store_->Usage(User(2)).value().value_bytes, 7u);
+  EXPECT_THAT(store_->Usage("not-a-user"), StatusIs(StatusCode::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace perimeter::store

@@ -7,10 +7,20 @@
 //   listen: "127.0.0.1:7443"          # raw TCP Noise listener; "" disables it
 //   http_listen: "127.0.0.1:7080"     # HTTP: /v1/noise (WebSocket), /healthz,
 //                                     # /readyz, /metrics; "" disables it
+//   probe_listen: ""                  # optional HTTP listener for /healthz, /readyz
+//                                     # and /metrics only (no WebSocket), with its
+//                                     # own connection limit outside
+//                                     # max_connections; "" (default) disables it
 //   provider: simulated               # simulated | sev-guest | configfs-tsm
 //   sim_platform: sim/                # platform directory (perimeter sim init)
 //   sim_workload: /proc/self/exe      # the bytes the simulated measurement covers
 //   host_data: "<64 hex>"             # simulated HOST_DATA (default zeros)
+//   crl_file: ark-crl.der             # the ARK's CRL (DER or PEM) to put in the
+//                                     # evidence; replaces the provider's (the
+//                                     # simulated platform's) CRL; "" = none
+//   vek_file: vcek.pem                # VCEK or VLEK certificate (DER or PEM) for
+//                                     # the evidence when the host's certificate
+//                                     # table has none; "" = none
 //   data_dir: data/                   # the record store: data_dir/records.sqlite
 //   master_secret: master.key         # pod master secret, generation 1
 //   pod_id: demo-pod
@@ -21,10 +31,13 @@
 //   chunk_timeout: 60
 //   write_timeout: 60
 //   drain_timeout: 30
-//   io_threads: 2
-//   worker_threads: 2
+//   io_threads: 2                     # 1..256
+//   worker_threads: 2                 # 1..256
 //   max_http_header_bytes: 8192
-//   max_write_queue_bytes: 4194304
+//   max_write_queue_bytes: 4194304    # per connection, see ServerOptions
+//   max_total_write_queue_bytes: 268435456   # all connections together
+//   user_quota_bytes: 268435456       # per user: sum of value sizes; 0 = no limit
+//   user_quota_records: 100000        # per user: number of records; 0 = no limit
 //   ready_file: /run/perimeter/ready.json
 //   log_level: info                   # debug | info | warn | error | off
 //
@@ -52,13 +65,23 @@
 #include "perimeter/base/result.h"
 #include "perimeter/base/status.h"
 #include "perimeter/server/connection.h"
+#include "perimeter/server/workload_service.h"
 
 namespace perimeter::server {
+
+// Open connections the probe listener (ServerOptions::probe_listen) admits at
+// once, apart from max_connections.
+inline constexpr std::size_t kMaxProbeConnections = 16;
 
 // Runtime limits of the network server (server.h).
 struct ServerOptions {
   std::string listen = "127.0.0.1:7443";
   std::string http_listen = "127.0.0.1:7080";
+  // Optional probe listener: plain HTTP, /healthz, /readyz and /metrics only,
+  // with its own limit of kMaxProbeConnections open connections (not counted
+  // in max_connections), so that a flood on the public listeners cannot make
+  // the probes fail. "" disables it.
+  std::string probe_listen;
   ConnectionLimits session;  // handshake, idle and chunk timeouts
   // Open connections (TCP, WebSocket and plain HTTP together); an accepted
   // connection beyond this is closed at once and counted.
@@ -74,11 +97,25 @@ struct ServerOptions {
   std::chrono::milliseconds evidence_refresh{3'600'000};
   // HTTP request head (request line and headers); bodies are refused.
   std::size_t max_http_header_bytes = 8192;
-  // Reading from a connection pauses while more than this is queued to send.
+  // Per connection: reading pauses while more than this is queued to send,
+  // and a request is not started while its largest possible response would
+  // not fit beside what is queued (unless nothing is queued).
   std::size_t max_write_queue_bytes = 4 * 1024 * 1024;
+  // All connections together: a request is not started while the bytes
+  // queued to send plus the room reserved for responses being produced,
+  // plus its own largest possible response, would exceed this; it starts
+  // once other connections' writes drain (or they are dropped by
+  // write_timeout).
+  std::size_t max_total_write_queue_bytes = 256 * 1024 * 1024;
   int io_threads = 2;
   int worker_threads = 2;
 };
+
+// The smallest server-wide write budget: room for two of the largest
+// responses.
+inline constexpr std::size_t kMinTotalWriteQueueBytes = 4 * 1024 * 1024;
+// Thread counts (io_threads, worker_threads) are 1..kMaxThreads.
+inline constexpr int kMaxThreads = 256;
 
 struct ServerConfig {
   ServerOptions server;
@@ -86,6 +123,9 @@ struct ServerConfig {
   std::string sim_platform;
   std::string sim_workload;  // empty: /proc/self/exe
   std::string host_data;     // hex; empty: zeros
+  std::string crl_file;      // empty: none (AddEvidenceFiles)
+  std::string vek_file;      // empty: none (AddEvidenceFiles)
+  UserQuota quota;
   std::string data_dir;
   std::string master_secret;
   std::string pod_id;
@@ -104,8 +144,10 @@ Result<ServerConfig> LoadServerConfigFile(const std::string& path);
 // Checks the fields that must be set and consistent before serving:
 // data_dir, master_secret, pod_id (keys::ValidatePodId), provider, the
 // simulated platform dir for "simulated", host_data (64 hex), endpoints
-// ("HOST:PORT" or "[v6]:PORT", at least one listener), positive timeouts
-// and limits. Errors: kInvalidArgument "server.config_bad_value",
+// ("HOST:PORT" or "[v6]:PORT", at least one of listen and http_listen),
+// positive timeouts and limits, io_threads and worker_threads in 1..256,
+// max_write_queue_bytes at least 65,536 and max_total_write_queue_bytes at
+// least kMinTotalWriteQueueBytes. Errors: kInvalidArgument "server.config_bad_value",
 // "server.config_missing".
 Status ValidateServerConfig(const ServerConfig& config);
 

@@ -13,10 +13,12 @@
 //   report    a fresh report from the provider with
 //             REPORT_DATA = attest::NoiseBindingReportData(static public key)
 //             (checked in the returned report, whatever the provider);
-//   vek       the VCEK (or VLEK) from the provider's certificate table
+//   vek       the VCEK (or VLEK) from the provider's certificate table, else
+//             the configured one (ProviderSetup::fallback_vek, vek_file)
 //             (required: without it a client cannot verify the report);
 //   ask, ark  from the certificate table when present;
-//   crl       the ARK's CRL when configured (the simulated platform has one);
+//   crl       the ARK's CRL when configured (the simulated platform has one;
+//             crl_file supplies it for hardware providers);
 //   provider  the provider's name (informational).
 // Refresh() fetches a new report for the same key and swaps the document in
 // atomically; readers holding the previous document keep a valid one.
@@ -51,6 +53,9 @@ namespace perimeter::server {
 struct ProviderSetup {
   std::unique_ptr<attest::snp::EvidenceProvider> provider;
   std::optional<Bytes> crl;  // DER of the ARK's CRL, if known
+  // DER of a VCEK/VLEK for the evidence when the provider's certificate
+  // table has none (hosts that do not supply one).
+  std::optional<Bytes> fallback_vek;
   // The launch measurement the provider was told to report (simulated
   // platform only; empty for hardware, where the platform measures).
   Bytes measurement;
@@ -74,6 +79,16 @@ Result<ProviderSetup> NewSimulatedProviderSetup(
 Result<ProviderSetup> NewProviderSetup(const std::string& name, const std::string& sim_platform_dir,
                                        const std::string& sim_workload_path, ByteView config,
                                        ByteView host_data);
+
+// Adds the operator's files to `setup` (an empty path is skipped):
+// `crl_file`, the ARK's CRL (DER, or one PEM "X509 CRL" block), replaces
+// setup.crl; `vek_file`, a VCEK or VLEK certificate (DER, or one PEM
+// "CERTIFICATE" block, with a P-384 key), becomes setup.fallback_vek. Both
+// are parsed here so that a bad file stops the server at start; both go into
+// the evidence as DER.
+// Errors: kUnavailable "server.io"; kInvalidArgument "server.bad_crl_file",
+// "server.bad_vek_file".
+Status AddEvidenceFiles(ProviderSetup& setup, const std::string& crl_file, const std::string& vek_file);
 
 // Reads a whole file. Errors: kUnavailable "server.io", kResourceExhausted
 // "server.file_too_large" (over max_size).
@@ -114,6 +129,7 @@ class EvidenceSource {
   const std::shared_ptr<const crypto::XdhPrivateKey> static_key_;
   const std::unique_ptr<attest::snp::EvidenceProvider> provider_;
   const std::optional<Bytes> crl_;
+  const std::optional<Bytes> fallback_vek_;
   const Bytes measurement_;
   const std::uint32_t vmpl_;
   std::mutex refresh_mu_;  // serializes Refresh() (one provider request at a time)

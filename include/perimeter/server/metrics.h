@@ -10,19 +10,24 @@
 //   perimeter_handshake_failures_total{reason}     failed handshakes by stable reason
 //                                                  (noise.*, "server.handshake_timeout", ...)
 //   perimeter_sessions_active                      sessions past the handshake, now open
-//   perimeter_connections_active{transport}        open connections (tcp, websocket, http)
+//   perimeter_connections_active{transport}        open connections (tcp, websocket, http, probe)
 //   perimeter_connections_total{transport}         accepted connections
-//   perimeter_connections_rejected_total{reason}   connections refused ("limit", "draining")
-//   perimeter_operations_total{op,code}            executed requests by operation and
+//   perimeter_connections_rejected_total{reason}   connections refused ("limit": max_connections;
+//                                                  "probe_limit": the probe listener's own limit)
+//   perimeter_operations_total{operation,code}     executed requests by operation and
 //                                                  status code name
 //   perimeter_session_closes_total{reason}         CLOSE records sent, by reason
 //   perimeter_evidence_refreshes_total{result}     evidence refreshes ("ok", "error")
 //   perimeter_ready                                1 when /readyz answers 200
+//   perimeter_write_queue_bytes                    response bytes waiting to be sent on all
+//                                                  connections plus the room reserved for
+//                                                  responses being produced (set when scraped)
 //
 // Thread-safe: every method may be called from any thread.
 #ifndef PERIMETER_SERVER_METRICS_H_
 #define PERIMETER_SERVER_METRICS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -49,6 +54,7 @@ class Metrics {
   void SessionCloseSent(std::string_view reason);
   void EvidenceRefreshed(bool ok);
   void SetReady(bool ready);
+  void SetWriteQueueBytes(std::size_t bytes);
 
   // The value of one series (0 if it was never touched), for tests.
   // `labels` is the rendered label set, e.g. `pattern="XX"`, or "" for none.

@@ -19,12 +19,28 @@
 //       GET /metrics  Prometheus text format 0.0.4 (metrics.h).
 //     Anything else: 404 / 405; request heads over max_http_header_bytes and
 //     requests with a body are refused; one request per connection.
+//   * probe HTTP (`ServerOptions::probe_listen`, optional): /healthz, /readyz
+//     and /metrics as above, no WebSocket (404), at most
+//     kMaxProbeConnections open at once (excess counted as rejected
+//     "probe_limit"), NOT counted in max_connections: a flood of the public
+//     listeners cannot make the kubelet's probes fail.
 //
-// Limits: max_connections open connections in all (excess ones are closed at
-// accept and counted as rejected "limit"); the handshake timeout also bounds
-// reading the HTTP request; write_timeout bounds every write (a peer that
-// does not read is dropped); reading pauses while more than
-// max_write_queue_bytes wait to be sent. Connection timeouts: connection.h.
+// Limits: max_connections open connections on listen and http_listen
+// together (excess ones are closed at accept and counted as rejected
+// "limit"); the handshake timeout also bounds reading the HTTP request;
+// write_timeout bounds every write (a peer that does not read is dropped).
+// Memory held for a peer that does not read its responses is bounded:
+//   * reading pauses while more than max_write_queue_bytes wait to be sent,
+//     or while 4 complete requests (or about 1 MiB of them)
+//     wait to be executed;
+//   * a request is executed only when its largest possible response (about
+//     1 MiB for get and list, 512 bytes for the others) fits beside what the
+//     connection has queued within max_write_queue_bytes (or nothing is
+//     queued), and within max_total_write_queue_bytes for all connections
+//     together (the room is reserved while the request runs); otherwise it
+//     waits for writes to drain. (Handshake replies and CLOSE records are
+//     never held back: one frame each, on top of these limits.)
+// Connection timeouts: connection.h.
 //
 // Threads: one io_context run by `io_threads` threads. Each connection's
 // state lives on its own strand. Requests run on a pool of `worker_threads`
@@ -36,7 +52,9 @@
 // refuses new WebSocket upgrades, aborts connections still in their
 // handshake, and sends CLOSE 9 session.server_shutdown to each session once
 // its in-flight requests are answered; it waits up to drain_timeout for all
-// connections to end, then Stop()s. Stop() closes everything at once and
+// connections to end, then Stop()s. After a session's CLOSE record (any
+// reason) nothing more of it is executed: requests received but not yet
+// started are dropped. Stop() closes everything at once and
 // joins the threads. The destructor Stop()s.
 //
 // Thread-safe: every public method may be called from any thread except
@@ -76,11 +94,15 @@ class Server {
   // The bound addresses as "HOST:PORT" ("" when that listener is disabled).
   std::string tcp_address() const;
   std::string http_address() const;
+  std::string probe_address() const;
 
   // True when /readyz would answer 200.
   bool ready() const;
-  // Open connections of every kind.
+  // Open connections on listen and http_listen (probes not included).
   std::size_t connections() const;
+  // Bytes queued to send on all connections plus the room reserved for
+  // responses being produced (perimeter_write_queue_bytes).
+  std::size_t write_queue_bytes() const;
 
   // Graceful shutdown (see the file comment); blocks until done. Idempotent.
   void Drain();

@@ -13,6 +13,7 @@
 //   store.io, store.key_unavailable, or
 //   no store configured                  -> 9 UNAVAILABLE      workload.unavailable
 //   anything else                        -> 10 INTERNAL        workload.internal
+//   the user's quota would be exceeded -> 7 RESOURCE_EXHAUSTED workload.quota_exceeded
 // A request that reaches this class has already passed the session codec
 // (key, prefix, value and limit bounds), so the store's argument errors can
 // only mean a bug and are reported as workload.internal.
@@ -25,9 +26,27 @@
 // carries a handle instead: 0xff followed by 16 random bytes (never valid
 // base64, so the two forms cannot be confused). A handle is valid only for
 // the user and prefix it was issued to, for kLongTokenLifetime, and while
-// the table (kMaxLongTokens entries, oldest dropped first) still holds it;
-// otherwise the list fails with workload.bad_page_token, as the protocol
-// allows for expired tokens.
+// the table still holds it; otherwise the list fails with
+// workload.bad_page_token, as the protocol allows for expired tokens.
+// The table is bounded per user and in all: a user holds at most
+// kMaxLongTokensPerUser handles (a new one drops that user's oldest), and
+// when the table holds kMaxLongTokens a new handle first drops expired ones,
+// then the oldest handle of the user holding the most. So one user's lists
+// never drop another user's handles while the other holds fewer; only very
+// many distinct users (each a client key) holding as many handles each can.
+// (A stateless sealed token would need no table, but it must carry the last
+// key, up to 1 KiB, and the wire allows 256 bytes: not possible.)
+//
+// Quotas (UserQuota): a put that would take the user's records or the sum of
+// their value sizes beyond the quota is refused (workload.quota_exceeded);
+// an overwrite counts the difference between the new and the old value, and
+// a put that does not grow either total is always allowed (a user over a
+// lowered quota can still shrink). Each user's usage is read once from the
+// store (RecordStore::Usage, one aggregate query) and then kept in memory
+// (at most kMaxCachedUsages users; an entry dropped from the cache, or one
+// whose put/delete failed, is read again when needed). Puts and deletes are
+// serialized by the service (the store serializes them anyway). The cache
+// assumes this process is the store's only writer.
 //
 // Calls block (SQLite, fsync on put/delete): run them off network threads.
 // Thread-safe: RecordStore serializes internally; Metrics is thread-safe.
@@ -36,6 +55,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -57,9 +77,18 @@ inline constexpr std::string_view kReasonBadPageToken = "workload.bad_page_token
 inline constexpr std::string_view kReasonDataLoss = "workload.data_loss";
 inline constexpr std::string_view kReasonUnavailable = "workload.unavailable";
 inline constexpr std::string_view kReasonInternal = "workload.internal";
+inline constexpr std::string_view kReasonQuotaExceeded = "workload.quota_exceeded";
 
 inline constexpr std::size_t kMaxLongTokens = 4096;
+inline constexpr std::size_t kMaxLongTokensPerUser = 16;
 inline constexpr std::chrono::seconds kLongTokenLifetime{600};
+inline constexpr std::size_t kMaxCachedUsages = 65536;
+
+// Per-user storage limits; 0 means no limit (both 0: no accounting at all).
+struct UserQuota {
+  std::uint64_t max_bytes = 256 * 1024 * 1024;  // sum of the user's value sizes
+  std::uint64_t max_records = 100'000;           // number of the user's records
+};
 
 // "whoami", "put", "get", "delete", "list".
 std::string_view OperationName(session::Operation op);
@@ -69,7 +98,7 @@ class WorkloadService {
   // `store` may be null (secrets not released yet): every store operation
   // then answers workload.unavailable; whoami still works. `metrics` may be
   // null. Both must outlive the service.
-  WorkloadService(store::RecordStore* store, Metrics* metrics);
+  WorkloadService(store::RecordStore* store, Metrics* metrics, UserQuota quota = {});
   WorkloadService(const WorkloadService&) = delete;
   WorkloadService& operator=(const WorkloadService&) = delete;
 
@@ -92,6 +121,16 @@ class WorkloadService {
   Result<Bytes> WireToken(std::string_view user_id, std::string_view prefix, std::string store_token);
   // Store token for a wire token. Errors: kInvalidArgument "store.bad_page_token".
   Result<std::string> StoreToken(std::string_view user_id, std::string_view prefix, ByteView wire_token);
+  // Drops one handle (REQUIRES: tokens_mu_ held) / makes room for one of `user_id`.
+  void EraseLongToken(const Bytes& handle);
+  void MakeRoomForLongToken(const std::string& user_id, std::chrono::steady_clock::time_point now);
+
+  session::Response PutWithQuota(std::string_view user_id, const session::Request& request,
+                                 const session::PutRequest& put);
+  session::Response DeleteWithQuota(std::string_view user_id, const session::Request& request,
+                                    const session::DeleteRequest& del);
+  // The user's usage, from the cache or the store (REQUIRES: quota_mu_ held).
+  Result<store::UserUsage*> CachedUsage(std::string_view user_id);
 
   struct LongToken {
     std::string user_id;
@@ -102,9 +141,12 @@ class WorkloadService {
 
   store::RecordStore* const store_;
   Metrics* const metrics_;
+  const UserQuota quota_;
   std::mutex tokens_mu_;
-  std::map<Bytes, LongToken> long_tokens_;  // GUARDED_BY(tokens_mu_)
-  std::deque<Bytes> long_token_order_;       // GUARDED_BY(tokens_mu_): issue order
+  std::map<Bytes, LongToken> long_tokens_;                        // GUARDED_BY(tokens_mu_)
+  std::map<std::string, std::deque<Bytes>, std::less<>> user_tokens_;  // GUARDED_BY(tokens_mu_): issue order
+  std::mutex quota_mu_;  // serializes puts and deletes with their usage accounting
+  std::map<std::string, store::UserUsage, std::less<>> usage_;  // GUARDED_BY(quota_mu_)
 };
 
 }  // namespace perimeter::server

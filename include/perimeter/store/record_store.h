@@ -65,6 +65,13 @@ struct ListPage {
   std::string next_page_token;
 };
 
+// A user's share of the store: the number of records and the sum of their
+// value sizes (plaintext bytes).
+struct UserUsage {
+  std::uint64_t records = 0;
+  std::uint64_t value_bytes = 0;
+};
+
 // Stable error reasons used below (StatusCode in brackets):
 //   store.not_found [kNotFound]            no such record
 //   store.corrupt [kDataLoss]              a row fails authentication or is
@@ -120,6 +127,15 @@ class RecordStore {
 
   // Number of records of `user_id`.
   Result<std::uint64_t> Count(std::string_view user_id);
+
+  // Read-only accounting for quotas, from the stored ciphertext lengths
+  // (nothing is decrypted):
+  // the records of `user_id` and the sum of their value sizes, in one
+  // aggregate query. Errors: keys.bad_user_id; store.io; store.corrupt.
+  Result<UserUsage> Usage(std::string_view user_id);
+  // The value size of one record. Errors: keys.bad_user_id, store.bad_key,
+  // store.key_too_large; store.not_found; store.io; store.corrupt.
+  Result<std::uint64_t> ValueSize(std::string_view user_id, std::string_view key);
 
   // Rotation: re-encrypts up to `limit` (1..kMaxReencryptBatch) records that
   // are not under the current generation, under the current one, in one
