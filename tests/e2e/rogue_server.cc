@@ -133,8 +133,10 @@ void RogueServer::ServeOne(int fd) {
     Result<std::optional<Bytes>> out = server->OnFrame(*body);
     if (!out.has_value()) return;
     if (out->has_value()) {
-      if (!SendFrame(fd, **out).ok()) return;
+      // Counted before sending: the client may judge and hang up before
+      // this thread would get to count after the send.
       ++evidence_sent_;
+      if (!SendFrame(fd, **out).ok()) return;
     }
   }
   if (server->complete()) ++completed_;
