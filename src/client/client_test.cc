@@ -25,11 +25,6 @@ using testing::SharedPlatform;
 using testing::TempDir;
 using testing::TestServer;
 
-std::shared_ptr<const crypto::XdhPrivateKey> NewKey() {
-  return std::make_shared<const crypto::XdhPrivateKey>(
-      crypto::XdhPrivateKey::Generate(crypto::XdhAlg::kX25519).value());
-}
-
 class ClientTest : public ::testing::TestWithParam<bool> {
  protected:
   static void SetUpTestSuite() { SharedPlatform(); }
@@ -37,7 +32,7 @@ class ClientTest : public ::testing::TestWithParam<bool> {
     auto path = testing::WriteTrustFile(dir_.path(), *SharedPlatform(), testing::DefaultPolicyYaml());
     ASSERT_TRUE(path.has_value());
     options_.trust = std::make_shared<const TrustConfig>(LoadTrustConfig(*path).value());
-    options_.identity = NewKey();
+    options_.identity = testing::NewStaticKey();
     options_.known_servers = std::shared_ptr<KnownServers>(KnownServers::Open(dir_.File("known.json")).value());
     options_.at_unix_seconds = testing::kAt;
     options_.handshake_timeout = std::chrono::milliseconds(10000);
@@ -98,7 +93,7 @@ TEST_P(ClientTest, XxThenIkThenFallbackWithTheCache) {
 
 TEST_P(ClientTest, RejectedServerGetsNothingFurtherAndIsNotCached) {
   TestServer::Options o;
-  o.evidence.bind_to = ToBytes(NewKey()->public_key());  // evidence of another key
+  o.evidence.bind_to = ToBytes(testing::NewStaticKey()->public_key());  // evidence of another key
   auto server = Start(o);
   ConnectResult r = Connect(server->endpoint(), options_);
   EXPECT_THAT(r.status, StatusIs(StatusCode::kUnauthenticated, "channel.binding_mismatch"));
@@ -180,7 +175,7 @@ TEST_P(ClientTest, OperationsWithChunkedMegabyteValues) {
 
   // Another user sees none of it.
   ClientOptions other = options_;
-  other.identity = NewKey();
+  other.identity = testing::NewStaticKey();
   ConnectResult c2 = Connect(server->endpoint(), other);
   ASSERT_THAT(c2.status, IsOk());
   EXPECT_THAT(c2.session->Get("photos/big"), StatusIs(StatusCode::kNotFound, "workload.not_found"));
@@ -292,7 +287,7 @@ class ClientConnectionTest : public ::testing::Test {
   void SetUp() override {
     auto path = testing::WriteTrustFile(dir_.path(), *SharedPlatform(), testing::DefaultPolicyYaml());
     options_.trust = std::make_shared<const TrustConfig>(LoadTrustConfig(*path).value());
-    options_.identity = NewKey();
+    options_.identity = testing::NewStaticKey();
     options_.at_unix_seconds = testing::kAt;
   }
   TempDir dir_;

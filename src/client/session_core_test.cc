@@ -21,11 +21,6 @@ using testing::DefaultEvidence;
 using testing::SharedPlatform;
 using testing::TempDir;
 
-std::shared_ptr<const crypto::XdhPrivateKey> NewKey() {
-  return std::make_shared<const crypto::XdhPrivateKey>(
-      crypto::XdhPrivateKey::Generate(crypto::XdhAlg::kX25519).value());
-}
-
 class CoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { SharedPlatform(); }
@@ -73,11 +68,11 @@ class CoreTest : public ::testing::Test {
 
   TempDir dir_;
   std::shared_ptr<const TrustConfig> trust_;
-  std::shared_ptr<const crypto::XdhPrivateKey> client_key_ = NewKey();
+  std::shared_ptr<const crypto::XdhPrivateKey> client_key_ = testing::NewStaticKey();
 };
 
 TEST_F(CoreTest, HandshakeXxThenIkThenFallback) {
-  auto server_key = NewKey();
+  auto server_key = testing::NewStaticKey();
   int frames = 0;
   ClientHandshake xx = Client();
   noise::PipesServer s1 = Server(server_key);
@@ -97,7 +92,7 @@ TEST_F(CoreTest, HandshakeXxThenIkThenFallback) {
   ASSERT_TRUE(ik.complete());
   EXPECT_EQ(ik.Finish()->session.pattern, noise::PipesPattern::kIK);
 
-  auto new_key = NewKey();
+  auto new_key = testing::NewStaticKey();
   ClientHandshake fb = Client(out->session.remote_static);
   noise::PipesServer s3 = Server(new_key);
   ASSERT_THAT(Drive(fb, s3, &frames), IsOk());
@@ -109,9 +104,9 @@ TEST_F(CoreTest, HandshakeXxThenIkThenFallback) {
 }
 
 TEST_F(CoreTest, RejectedEvidenceSendsNothingFurther) {
-  auto server_key = NewKey();
+  auto server_key = testing::NewStaticKey();
   testing::EvidenceSpec spec = DefaultEvidence();
-  spec.bind_to = ToBytes(NewKey()->public_key());
+  spec.bind_to = ToBytes(testing::NewStaticKey()->public_key());
   ClientHandshake c = Client();
   noise::PipesServer s = Server(server_key, spec);
   int frames = 0;
@@ -123,7 +118,7 @@ TEST_F(CoreTest, RejectedEvidenceSendsNothingFurther) {
   EXPECT_THAT(c.Finish(), StatusIs(StatusCode::kFailedPrecondition));
   // Also after a fallback: the new server's evidence is checked again.
   ClientHandshake fb = Client(ToBytes(server_key->public_key()));
-  noise::PipesServer s2 = Server(NewKey(), spec);
+  noise::PipesServer s2 = Server(testing::NewStaticKey(), spec);
   EXPECT_THAT(Drive(fb, s2, &frames), StatusIs(StatusCode::kUnauthenticated, "channel.binding_mismatch"));
   EXPECT_EQ(frames, 1);
 }
@@ -136,9 +131,9 @@ struct Pair {
 
 Pair MakePair() {
   auto accept_any = [](ByteView, ByteView) { return Status::Ok(); };
-  noise::PipesClient c = noise::PipesClient::New({NewKey(), {}, accept_any}).value();
+  noise::PipesClient c = noise::PipesClient::New({testing::NewStaticKey(), {}, accept_any}).value();
   noise::PipesServer::Config sc;
-  sc.static_key = NewKey();
+  sc.static_key = testing::NewStaticKey();
   sc.evidence = ToBytes("{}");
   noise::PipesServer s = noise::PipesServer::New(std::move(sc)).value();
   std::optional<Bytes> body = c.Start().value();

@@ -72,12 +72,10 @@ Status ServerProcess::Start(const std::string& binary, const std::vector<std::st
   argv.insert(argv.end(), extra.begin(), extra.end());
   PERIMETER_ASSIGN_OR_RETURN(testing::ChildProcess child, testing::ChildProcess::Start(argv, base + ".log"));
   process_.emplace(std::move(child));
-  std::optional<std::string> text;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (!(text = testing::WaitForFile(ready, 100ms)) && process_->Running() &&
-         std::chrono::steady_clock::now() < deadline) {
+  Result<std::string> text = cli::WaitForReadyFile(ready, *process_, 60s);
+  if (!text.has_value()) {
+    return UnavailableError("e2e.server_not_ready", "e2e: " + std::string(text.status().message()) + "; log:\n" + Log());
   }
-  if (!text) return UnavailableError("e2e.server_not_ready", "e2e: server not ready; log:\n" + Log());
   nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
   if (!doc.is_object() || !doc.contains("tcp") || !doc.contains("http")) {
     return UnavailableError("e2e.server_not_ready", "e2e: unexpected ready file: " + *text);

@@ -1,7 +1,7 @@
 // Test helpers for end-to-end tests that run child processes (the children
-// themselves are cli::Subprocess, src/cli/subprocess.h): the resident memory
-// of a process, waiting for a file that a child writes when it is ready
-// (tests never sleep for a fixed time), and small file helpers.
+// themselves are cli::Subprocess, and cli::WaitForReadyFile waits for a
+// child to be ready, src/cli/subprocess.h): the resident memory of a
+// process, and small file helpers.
 //
 // For tests only. Thread-safe (free functions).
 #ifndef PERIMETER_TESTS_TESTING_CHILD_PROCESS_H_
@@ -23,10 +23,6 @@ using ChildProcess = cli::Subprocess;
 
 // Resident set size in bytes (VmRSS of /proc/PID/status), 0 if unknown.
 std::size_t RssBytes(pid_t pid);
-
-// Polls until `path` exists and is non-empty; returns its content, or
-// nullopt after `timeout`. Writers must create the file atomically.
-std::optional<std::string> WaitForFile(const std::string& path, std::chrono::milliseconds timeout);
 
 std::string ReadFileOrEmpty(const std::string& path);
 bool WriteFile(const std::string& path, const std::string& content);

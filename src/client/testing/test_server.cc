@@ -166,6 +166,11 @@ class WsPeer final : public PeerConn {
 }  // namespace
 
 
+std::shared_ptr<const crypto::XdhPrivateKey> NewStaticKey() {
+  return std::make_shared<const crypto::XdhPrivateKey>(
+      crypto::XdhPrivateKey::Generate(crypto::XdhAlg::kX25519).value());
+}
+
 std::shared_ptr<const sim::SimulatedPlatform> SharedPlatform() {
   static const std::shared_ptr<const sim::SimulatedPlatform> p = NewPlatform();
   return p;

@@ -38,6 +38,9 @@ namespace perimeter::client::testing {
 
 using ::perimeter::testing::TempDir;
 
+// A fresh X25519 static key (a client identity or a server key).
+std::shared_ptr<const crypto::XdhPrivateKey> NewStaticKey();
+
 // Fixed dates: the platform's certificates and CRL start at kNotBefore;
 // clients verify at kAt.
 inline constexpr std::int64_t kNotBefore = 1735689600;  // 2025-01-01T00:00:00Z
